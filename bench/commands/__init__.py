@@ -1,0 +1,1 @@
+"""One module per ``bench`` subcommand; each defines ``register(subparsers)``."""

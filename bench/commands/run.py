@@ -1,0 +1,69 @@
+"""``bench run``: a tracker over a dataset (the embedded demo by default), then a summary table."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.commands._common import add_dataset_options, add_json_option, add_tracker_options, write_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="run a tracker over a dataset and print its scores",
+                       description="Run a tracker over a dataset, store raw results (resuming finished "
+                                   "sequences), then print AUC, precision, normalized precision and FPS.")
+    add_tracker_options(p)
+    add_dataset_options(p)
+    p.add_argument("--results", help="results store folder (default: BENCH_RESULTS, bench.toml, or ./results)")
+    p.add_argument("--run-name", help="name of this run's folder in the store (default: the tracker name)")
+    p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
+    p.add_argument("--max-frames", type=int, help="track at most this many frames per sequence (smoke tests)")
+    p.add_argument("--protocol", help="accuracy protocol for the summary (default: the dataset's own)")
+    p.add_argument("--overwrite", action="store_true", help="discard existing results of this run and redo them")
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="where sequences run: this process, or a Dask cluster (pip install '.[dask]')")
+    p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
+    p.add_argument("--workers", type=int, help="local Dask cluster size (with --executor dask, no --scheduler)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json_option(p)
+    p.set_defaults(func=main)
+
+
+def make_executor(args: argparse.Namespace):
+    if args.executor == "dask":
+        from bench.executors.dask import DaskExecutor
+
+        return DaskExecutor(scheduler=args.scheduler, workers=args.workers)
+    return None
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench import config
+    from bench.runner import RunSpec, plan, run
+    from bench.scoring import score_run
+    from bench.table import format_table
+
+    spec = RunSpec(tracker=args.tracker, dataset=args.dataset, results=str(config.results_dir(args.results)),
+                   run_name=args.run_name, root=args.root, split=args.split, checkpoint=args.checkpoint,
+                   trust_checkpoint=args.trust_checkpoint, device=args.device, dtype=args.dtype,
+                   max_frames=args.max_frames)
+    import trackers  # noqa: F401  (fail fast on an unknown tracker name, before touching the store)
+
+    trackers.TRACKERS.get(args.tracker)
+    report = run(spec, sequences=args.sequences, progress=not args.no_progress and sys.stderr.isatty(),
+                 overwrite=args.overwrite, executor=make_executor(args))
+    dataset = spec.open_dataset()
+    summary = score_run(report.folder, dataset, protocol=args.protocol, sequences=report.sequences)
+    m = summary["metrics"]
+    pct = lambda k: 100 * m[k] if k in m else None  # noqa: E731
+    print(f"{len(report.computed)} sequence(s) computed, {len(report.skipped)} already finished; "
+          f"results in {report.folder.path}")
+    print(format_table(
+        ["tracker", "dataset", "seqs", "frames", "AUC %", "Prec %", "NPrec %", "FPS"],
+        [[spec.name, spec.dataset, summary["sequences"], summary["frames"], pct("auc"), pct("precision"),
+          pct("norm_precision"), summary["fps"]]]))
+    print(f"protocol: {summary['protocol']}; FPS = tracked frames / tracker seconds (init frame and frame "
+          f"decoding excluded), device {spec.device}, dtype {spec.dtype}")
+    write_json(args.json, {"command": "run", "protocol": summary["protocol"],
+                           "settings": {**spec.config(), "results": spec.results},
+                           "results": {spec.name: {spec.dataset: summary}}})
+    return 0

@@ -1,0 +1,151 @@
+"""The results store: one folder per (run, dataset), one text file per sequence, written atomically.
+
+Layout (the raw-results format every toolkit reads)::
+
+    <results>/<run>/<dataset>/run.json          what produced these results (config, checkpoint hash, code)
+    <results>/<run>/<dataset>/<seq>.txt         one "x,y,w,h" line per frame
+    <results>/<run>/<dataset>/<seq>_time.txt    tracker seconds per frame (GOT-10k convention)
+    <results>/<run>/<dataset>/<seq>_stats.json  optional per-sequence extras (firing rates, ...)
+
+``<run>`` is the tracker name unless the user names the run. A sequence is finished exactly when its
+``<seq>.txt`` exists: it is written last, by an atomic rename, so an interrupted run leaves no partial
+file and a rerun skips finished sequences. ``run.json`` is written once when a run starts and never
+changes; a rerun with a different configuration is refused rather than mixed into the same folder.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from bench.errors import ResultsError
+from bench.io import atomic_write_json, atomic_write_text, format_boxes, load_boxes, read_json
+
+MANIFEST = "run.json"
+#: keys of a manifest's ``config`` that define the results; other keys are informational
+_IDENTITY_KEYS = ("tracker", "dataset", "split", "checkpoint_sha256", "dtype", "tracker_config")
+
+
+def code_version() -> str:
+    from bench import __version__
+
+    return __version__
+
+
+def config_hash(config: dict) -> str:
+    """Stable hash of the parts of a run configuration that determine its results."""
+    ident = {k: config.get(k) for k in _IDENTITY_KEYS}
+    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def safe_name(name: str) -> str:
+    """Sequence and run names as file names: path separators are not allowed in them."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ResultsError(f"invalid name for a results file: {name!r}")
+    return name
+
+
+@dataclass
+class SequenceRecord:
+    boxes: np.ndarray
+    times: np.ndarray | None
+    stats: dict | None
+
+
+class RunFolder:
+    """The results of one run on one dataset."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def box_path(self, seq: str) -> Path:
+        return self.path / f"{safe_name(seq)}.txt"
+
+    def time_path(self, seq: str) -> Path:
+        return self.path / f"{safe_name(seq)}_time.txt"
+
+    def stats_path(self, seq: str) -> Path:
+        return self.path / f"{safe_name(seq)}_stats.json"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    def manifest(self) -> dict:
+        return read_json(self.manifest_path) if self.manifest_path.is_file() else {}
+
+    def is_done(self, seq: str) -> bool:
+        return self.box_path(seq).is_file()
+
+    def finished(self) -> list[str]:
+        """Names of finished sequences (every ``<seq>.txt`` that is not a ``_time`` file)."""
+        if not self.path.is_dir():
+            return []
+        return sorted(p.stem for p in self.path.glob("*.txt") if not p.stem.endswith("_time"))
+
+    def write_sequence(self, seq: str, boxes: np.ndarray, times: np.ndarray | None = None,
+                       stats: dict | None = None) -> None:
+        """Write one finished sequence; the box file goes last so that it marks completion."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        if times is not None:
+            atomic_write_text(self.time_path(seq), "".join(f"{t:.6f}\n" for t in times))
+        if stats:
+            atomic_write_json(self.stats_path(seq), stats)
+        atomic_write_text(self.box_path(seq), format_boxes(np.asarray(boxes, dtype=np.float64)))
+
+    def read_sequence(self, seq: str) -> SequenceRecord:
+        boxes = load_boxes(self.box_path(seq))
+        tp = self.time_path(seq)
+        times = load_boxes(tp, columns=1)[:, 0] if tp.is_file() else None
+        sp = self.stats_path(seq)
+        stats = read_json(sp) if sp.is_file() else None
+        return SequenceRecord(boxes, times, stats)
+
+    def start(self, config: dict, overwrite: bool = False) -> dict:
+        """Record the configuration of a run, or check it equals the one already recorded."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not os.access(self.path, os.W_OK):
+            raise ResultsError(f"{self.path}: results folder is not writable")
+        new = {"config": config, "config_hash": config_hash(config), "code_version": code_version(),
+               "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
+        old = self.manifest()
+        if old and not overwrite:
+            if old.get("config_hash") != new["config_hash"]:
+                diff = [k for k in _IDENTITY_KEYS if old.get("config", {}).get(k) != config.get(k)]
+                raise ResultsError(
+                    f"{self.manifest_path}: these results come from a different configuration "
+                    f"(differs in {', '.join(diff) or 'config'}); use another --results folder or --run-name, "
+                    f"or --overwrite to discard them")
+            return old
+        if old and overwrite:
+            for seq in self.finished():
+                for p in (self.box_path(seq), self.time_path(seq), self.stats_path(seq)):
+                    p.unlink(missing_ok=True)
+        atomic_write_json(self.manifest_path, new)
+        return new
+
+
+class ResultsStore:
+    """All runs under one root folder."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+
+    def run(self, run_name: str, dataset: str) -> RunFolder:
+        return RunFolder(self.root / safe_name(run_name) / safe_name(dataset))
+
+    def runs(self) -> Iterator[tuple[str, str, RunFolder]]:
+        """Every (run, dataset) folder that holds a manifest or results."""
+        if not self.root.is_dir():
+            return
+        for run_dir in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            for ds_dir in sorted(p for p in run_dir.iterdir() if p.is_dir()):
+                folder = RunFolder(ds_dir)
+                if folder.manifest_path.is_file() or folder.finished():
+                    yield run_dir.name, ds_dir.name, folder

@@ -1,0 +1,33 @@
+"""Score a run folder against its dataset's ground truth (used for the summary after ``bench run``)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from bench.results import RunFolder
+
+
+def score_run(folder: RunFolder, dataset: Any, protocol: str | None = None,
+              sequences: list[str] | None = None) -> dict:
+    """Accuracy (with the protocol named) and speed of the finished sequences in ``folder``."""
+    from bench.metrics import SequenceInput, evaluate
+
+    protocol = protocol or dataset.default_protocol
+    names = sequences if sequences is not None else [n for n in dataset.names() if folder.is_done(n)]
+    inputs, frames, seconds = [], 0, 0.0
+    for name in names:
+        rec = folder.read_sequence(name)
+        seq = dataset.load(name)
+        inputs.append(SequenceInput(name=name, gt=seq.ground_truth, pred=rec.boxes, flags=seq.flags))
+        if rec.times is not None and len(rec.times) > 1:
+            frames += len(rec.times) - 1
+            seconds += float(np.sum(rec.times[1:]))
+    out: dict = {"protocol": protocol, "sequences": len(names), "frames": frames,
+                 "fps": frames / seconds if seconds > 0 else float("nan")}
+    if inputs:
+        result = evaluate(inputs, protocol=protocol, dataset_mode=dataset.dataset_mode)
+        out["metrics"] = dict(result.metrics)
+    else:
+        out["metrics"] = {}
+    return out

@@ -1,0 +1,263 @@
+"""A dataset is a lazy collection of sequences; a sequence is frames plus ground truth and flags.
+
+Adapters subclass :class:`Dataset` and implement ``names()`` and ``load(name)``; nothing is read from
+disk until a sequence is asked for, so a 1,400-sequence benchmark opens instantly.
+"""
+from __future__ import annotations
+
+import abc
+import os
+import queue
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Protocol, Sequence as Seq
+
+import numpy as np
+
+from bench.errors import DataError, UnknownNameError
+from bench.registry import normalise_name
+
+
+class FrameSource(Protocol):
+    """Random access to decoded frames (H x W x 3 uint8 RGB)."""
+
+    def __len__(self) -> int: ...
+
+    def read(self, index: int) -> np.ndarray: ...
+
+
+def decode_image(data: bytes, source: str) -> np.ndarray:
+    """Decode JPEG/PNG bytes to RGB; grayscale frames (OTB's Dog1) become 3 equal channels."""
+    import cv2
+
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None:
+        raise DataError(f"{source}: unreadable or corrupt image")
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DataError(f"{path}: frame not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected an image") from None
+    return decode_image(data, str(path))
+
+
+class FileFrames:
+    """Frames stored as one image file each."""
+
+    def __init__(self, paths: Seq[str | os.PathLike]):
+        self.paths = [Path(p) for p in paths]
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def read(self, index: int) -> np.ndarray:
+        return read_image(self.paths[index])
+
+    def __repr__(self) -> str:
+        first = self.paths[0] if self.paths else "-"
+        return f"FileFrames({len(self)} frames from {first})"
+
+
+@dataclass
+class Sequence:
+    """One tracking sequence.
+
+    ``ground_truth`` is (N, 4) ``x, y, w, h`` float64 with NaN rows where the box is unknown (GOT-10k and
+    TrackingNet test sets give only the first box). ``flags`` holds per-frame arrays named as the
+    benchmark names them (``full_occlusion``, ``out_of_view``, ``absent``, ``cover``, ``absence``,
+    ``cut_by_image``, VOT tags, ``anchor``). ``attributes`` holds per-sequence attributes.
+    """
+
+    name: str
+    frames: FrameSource
+    ground_truth: np.ndarray
+    flags: dict[str, np.ndarray] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+    dataset: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    @property
+    def init_box(self) -> np.ndarray:
+        return self.ground_truth[0]
+
+
+class Dataset(abc.ABC):
+    """A benchmark split: sequence names known up front, sequences loaded on demand."""
+
+    name: str = ""
+    #: protocol used by the benchmark's own authors (see ``bench list protocols``)
+    default_protocol: str = "pytracking"
+    #: the dataset string the metrics use for their benchmark-specific branches (``otb``, ``lasot``, ...)
+    dataset_mode: str = "otb"
+
+    @abc.abstractmethod
+    def names(self) -> list[str]:
+        """Sequence names, in the benchmark's order."""
+
+    @abc.abstractmethod
+    def load(self, name: str) -> Sequence:
+        """Read one sequence's annotations (not its frames)."""
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def __iter__(self) -> Iterator[Sequence]:
+        for n in self.names():
+            yield self.load(n)
+
+    def __getitem__(self, name: str) -> Sequence:
+        return self.load(self.resolve_name(name))
+
+    def resolve_name(self, name: str) -> str:
+        """The sequence name matching ``name`` case-insensitively, with ``-``/``_`` treated as equal."""
+        by_key = {normalise_name(n): n for n in self.names()}
+        key = normalise_name(name)
+        if key not in by_key:
+            raise UnknownNameError(f"{self.name}: unknown sequence {name!r}")
+        return by_key[key]
+
+    def describe(self) -> dict:
+        return {"name": self.name, "sequences": len(self), "default_protocol": self.default_protocol}
+
+
+def prefetch(frames: FrameSource, start: int = 0, maxsize: int = 8) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(index, image)`` while a background thread decodes ahead into a bounded queue.
+
+    Decoding (JPEG) and tracking overlap; the bound keeps memory flat on 4K sequences. An error in the
+    decoder thread is re-raised in the consumer at the frame where it happened.
+    """
+    q: queue.Queue = queue.Queue(maxsize=maxsize)
+    stop = threading.Event()
+    _END = object()
+
+    def work() -> None:
+        try:
+            for i in range(start, len(frames)):
+                if stop.is_set():
+                    return
+                item = (i, frames.read(i))
+                while not stop.is_set():
+                    try:
+                        q.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as e:  # handed to the consumer
+            q.put(e)
+            return
+        q.put(_END)
+
+    t = threading.Thread(target=work, name="frame-decoder", daemon=True)
+    t.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        t.join(timeout=5)
+
+
+# --- helpers shared by the benchmark adapters (added with the adapters, issue 5) ----------------------
+
+class EmptyFrames:
+    """A frame source of known length with no images: ground truth opened from an evaluation toolkit's
+    annotation folder (``annotations=DIR``) scores results without the dataset's frames."""
+
+    def __init__(self, length: int, source: str = ""):
+        self.length = int(length)
+        self.source = source
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, index: int) -> np.ndarray:
+        raise DataError(f"{self.source or 'sequence'}: opened from annotations only, no frames to read "
+                        f"(open the dataset with --root to stream frames)")
+
+    def __repr__(self) -> str:
+        return f"EmptyFrames({self.length})"
+
+
+def numbered_images(folder: str | os.PathLike, exts: Seq[str] = (".jpg", ".jpeg", ".png")) -> dict[int, Path]:
+    """Image files of ``folder`` keyed by the number in their name (``0001.jpg`` and ``00001.jpg`` -> 1).
+
+    Benchmarks name frames by number with 4, 5, 6 or 8 digits (OTB's Board has 5); keying by the number
+    lets an adapter pick a frame range without knowing the padding. Missing folder -> DataError.
+    """
+    folder = Path(folder)
+    try:
+        entries = os.listdir(folder)
+    except FileNotFoundError:
+        raise DataError(f"{folder}: frame folder not found") from None
+    except NotADirectoryError:
+        raise DataError(f"{folder}: not a folder") from None
+    out: dict[int, Path] = {}
+    for e in entries:
+        stem, ext = os.path.splitext(e)
+        if ext.lower() in exts:
+            digits = "".join(ch for ch in stem if ch.isdigit())
+            if digits:
+                out.setdefault(int(digits), folder / e)
+    return out
+
+
+def load_flags(path: str | os.PathLike, dtype: type = np.int64) -> np.ndarray:
+    """Per-frame flags (``0``/``1`` or small integers) separated by commas, newlines or spaces.
+
+    Trailing spaces and ``\\r\\n`` (TNL2K's absent files) are accepted; a non-number raises DataError
+    naming ``file:line``.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="strict")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except UnicodeDecodeError:
+        raise DataError(f"{path}: not a text file") from None
+    try:
+        return np.array(text.replace(",", " ").split(), dtype=np.float64).astype(dtype)
+    except ValueError:
+        for i, line in enumerate(text.splitlines(), 1):
+            for tok in line.replace(",", " ").split():
+                try:
+                    float(tok)
+                except ValueError:
+                    raise DataError(f"{path}:{i}: not a number: {tok[:40]!r}") from None
+        raise
+
+
+def read_name_list(path: str | os.PathLike) -> list[str]:
+    """Names listed one per line (``list.txt``, ``testing_set.txt``); blank lines and spaces ignored."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def fit_length(flags: np.ndarray, n: int) -> np.ndarray:
+    """Pad (with 0) or cut a per-frame flag array to ``n`` frames (TNL2K has one file with 930 flags for
+    929 boxes); ``bench datasets check`` reports such mismatches."""
+    flags = np.asarray(flags)
+    if len(flags) == n:
+        return flags
+    if len(flags) > n:
+        return flags[:n]
+    return np.concatenate([flags, np.zeros(n - len(flags), dtype=flags.dtype)])

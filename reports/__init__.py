@@ -1,0 +1,1 @@
+"""Reports built from stored results only: Excel workbooks, plots and paper tables."""

@@ -1,0 +1,45 @@
+"""Trackers behind one interface, created by name.
+
+>>> import trackers
+>>> trackers.list_trackers()                       # doctest: +SKIP
+>>> t = trackers.create_tracker("mil")
+>>> m = trackers.create_model("spiketrack_s256_t1")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from trackers.base import Tracker, TrackResult
+from trackers.registry import MODELS, TRACKERS, register_model, register_tracker
+
+# Importing a family registers its trackers and models.
+from trackers import classical  # noqa: E402,F401
+import importlib.util as _ilu  # noqa: E402
+
+for _family in ("trackers.spiketrack", "trackers.vit"):
+    if _ilu.find_spec(_family) is not None:
+        __import__(_family)
+
+
+def create_tracker(name: str, checkpoint: str | None = None, device: str = "cpu", dtype: str = "float32",
+                   trust_checkpoint: bool = False, **kwargs: Any) -> Tracker:
+    """Build the tracker registered as ``name``."""
+    return TRACKERS.create(name, checkpoint=checkpoint, device=device, dtype=dtype,
+                           trust_checkpoint=trust_checkpoint, **kwargs)
+
+
+def create_model(name: str, checkpoint: str | None = None, trust_checkpoint: bool = False, **kwargs: Any):
+    """Build the bare torch module registered as ``name`` (optionally loading a checkpoint)."""
+    return MODELS.create(name, checkpoint=checkpoint, trust_checkpoint=trust_checkpoint, **kwargs)
+
+
+def list_trackers(**filters: Any) -> list[str]:
+    return TRACKERS.names(**filters)
+
+
+def list_models(**filters: Any) -> list[str]:
+    return MODELS.names(**filters)
+
+
+__all__ = ["Tracker", "TrackResult", "create_tracker", "create_model", "list_trackers", "list_models",
+           "register_tracker", "register_model", "TRACKERS", "MODELS"]

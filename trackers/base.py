@@ -1,0 +1,77 @@
+"""The one interface every tracker implements: ``initialize(image, box)`` then ``track(image)``.
+
+Images are H x W x 3 ``uint8`` RGB numpy arrays; boxes are ``(x, y, w, h)`` in image pixels, in the same
+coordinate convention as the dataset's ground truth (the runner hands the first ground-truth box over
+unchanged and stores what ``track`` returns unchanged).
+"""
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass
+class TrackResult:
+    """What a tracker says about one frame."""
+
+    box: Box
+    confidence: float = float("nan")
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Tracker(abc.ABC):
+    """A single-object tracker.
+
+    Subclasses set ``name`` and ``spiking``, expose their torch ``model`` (``None`` for classical
+    trackers) so the efficiency engine can profile it, and set ``template_updated`` to ``True`` from
+    ``track`` on frames where they refreshed their template memory (latency is reported separately for
+    those frames).
+    """
+
+    name: str = ""
+    spiking: bool = False
+    model: Any = None
+    template_updated: bool = False
+
+    @abc.abstractmethod
+    def initialize(self, image: np.ndarray, box: Sequence[float], info: dict | None = None) -> None:
+        """Start tracking the target at ``box`` in ``image``.
+
+        ``info`` carries context some trackers need, e.g. ``{"dataset": "lasot", "sequence": "airplane-1"}``
+        (SpikeTrack's template-update interval depends on the dataset).
+        """
+
+    @abc.abstractmethod
+    def track(self, image: np.ndarray) -> TrackResult:
+        """Locate the target in the next frame."""
+
+    def sequence_stats(self) -> dict:
+        """Per-sequence extras worth keeping (e.g. firing rates); stored as ``<seq>_stats.json``."""
+        return {}
+
+    def describe(self) -> dict:
+        """Configuration that identifies this tracker's outputs (stored in the run manifest)."""
+        return {"name": self.name, "spiking": self.spiking}
+
+
+def validate_box(box: Sequence[float], image_shape: tuple[int, ...] | None = None) -> Box:
+    """Return ``box`` as floats, rejecting non-finite values and non-positive sizes."""
+    from bench.errors import DataError
+
+    if len(box) != 4:
+        raise DataError(f"box must have 4 values x,y,w,h, got {len(box)}")
+    x, y, w, h = (float(v) for v in box)
+    if not all(np.isfinite([x, y, w, h])):
+        raise DataError(f"box {x},{y},{w},{h} has non-finite values")
+    if w <= 0 or h <= 0:
+        raise DataError(f"box {x},{y},{w},{h} has non-positive width or height")
+    if image_shape is not None:
+        H, W = image_shape[:2]
+        if x >= W or y >= H or x + w <= 0 or y + h <= 0:
+            raise DataError(f"box {x},{y},{w},{h} lies outside the {W}x{H} image")
+    return (x, y, w, h)
