@@ -28,8 +28,6 @@ from bench.errors import ResultsError
 from bench.io import atomic_write_json, atomic_write_text, format_boxes, load_boxes, read_json
 
 MANIFEST = "run.json"
-#: keys of a manifest's ``config`` that define the results; other keys are informational
-_IDENTITY_KEYS = ("tracker", "dataset", "split", "checkpoint_sha256", "dtype", "tracker_config")
 
 
 def code_version() -> str:
@@ -38,10 +36,17 @@ def code_version() -> str:
     return __version__
 
 
+#: config keys that do not change results (a moved checkpoint file keeps its sha256)
+_INFORMATIONAL = ("checkpoint", "trust_checkpoint")
+
+
+def _identity(config: dict) -> dict:
+    return {k: v for k, v in config.items() if k not in _INFORMATIONAL}
+
+
 def config_hash(config: dict) -> str:
     """Stable hash of the parts of a run configuration that determine its results."""
-    ident = {k: config.get(k) for k in _IDENTITY_KEYS}
-    return hashlib.sha256(json.dumps(ident, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(_identity(config), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def safe_name(name: str) -> str:
@@ -117,7 +122,8 @@ class RunFolder:
         old = self.manifest()
         if old and not overwrite:
             if old.get("config_hash") != new["config_hash"]:
-                diff = [k for k in _IDENTITY_KEYS if old.get("config", {}).get(k) != config.get(k)]
+                before, now = _identity(old.get("config", {})), _identity(config)
+                diff = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
                 raise ResultsError(
                     f"{self.manifest_path}: these results come from a different configuration "
                     f"(differs in {', '.join(diff) or 'config'}); use another --results folder or --run-name, "
