@@ -97,12 +97,15 @@ class RunFolder:
     def write_sequence(self, seq: str, boxes: np.ndarray, times: np.ndarray | None = None,
                        stats: dict | None = None) -> None:
         """Write one finished sequence; the box file goes last so that it marks completion."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        if times is not None:
-            atomic_write_text(self.time_path(seq), "".join(f"{t:.6f}\n" for t in times))
-        if stats:
-            atomic_write_json(self.stats_path(seq), stats)
-        atomic_write_text(self.box_path(seq), format_boxes(np.asarray(boxes, dtype=np.float64)))
+        self._mkdir()
+        try:
+            if times is not None:
+                atomic_write_text(self.time_path(seq), "".join(f"{t:.6f}\n" for t in times))
+            if stats:
+                atomic_write_json(self.stats_path(seq), stats)
+            atomic_write_text(self.box_path(seq), format_boxes(np.asarray(boxes, dtype=np.float64)))
+        except OSError as e:
+            raise ResultsError(f"{self.path}: cannot write the results of {seq} ({e.strerror or e})") from None
 
     def read_sequence(self, seq: str) -> SequenceRecord:
         boxes = load_boxes(self.box_path(seq))
@@ -112,11 +115,27 @@ class RunFolder:
         stats = read_json(sp) if sp.is_file() else None
         return SequenceRecord(boxes, times, stats)
 
+    def _mkdir(self) -> None:
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ResultsError(f"{self.path}: cannot create the results folder ({e.strerror or e})") from None
+
+    def remove_partial_files(self) -> list[Path]:
+        """Delete temporary files left by a writer that was killed mid-write (``.<name>.*.tmp``)."""
+        if not self.path.is_dir():
+            return []
+        stale = [p for p in self.path.glob(".*.tmp") if p.is_file()]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        return stale
+
     def start(self, config: dict, overwrite: bool = False) -> dict:
         """Record the configuration of a run, or check it equals the one already recorded."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        self._mkdir()
         if not os.access(self.path, os.W_OK):
             raise ResultsError(f"{self.path}: results folder is not writable")
+        self.remove_partial_files()
         new = {"config": config, "config_hash": config_hash(config), "code_version": code_version(),
                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         old = self.manifest()

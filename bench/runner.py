@@ -5,6 +5,7 @@ cluster worker; :func:`run` plans the sequences that are not finished yet and ha
 """
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.errors import ConfigError, DataError
 from bench.results import ResultsStore, RunFolder
 
 #: a callback invoked after every frame with the number of frames just done (progress bars)
@@ -34,6 +35,10 @@ class RunSpec:
     device: str = "cpu"
     dtype: str = "float32"
     max_frames: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_frames is not None and self.max_frames < 1:
+            raise ConfigError(f"--max-frames must be a positive number of frames, got {self.max_frames}")
 
     @property
     def name(self) -> str:
@@ -57,6 +62,10 @@ class RunSpec:
         from trackers.checkpoint import file_sha256
 
         cfg = {k: v for k, v in asdict(self).items() if k not in ("results", "run_name", "root")}
+        if self.checkpoint and not Path(self.checkpoint).is_file():
+            from bench.errors import CheckpointError
+
+            raise CheckpointError(f"{self.checkpoint}: checkpoint not found")
         cfg["checkpoint_sha256"] = file_sha256(self.checkpoint) if self.checkpoint else None
         return cfg
 
@@ -133,7 +142,8 @@ def run_task(spec: RunSpec, sequence_name: str, on_frame: FrameCallback | None =
     if folder.is_done(sequence_name):
         return {"sequence": sequence_name, "skipped": True}
     dataset = _cached(("dataset", spec.dataset, spec.root, spec.split), spec.open_dataset)
-    tracker = _cached(("tracker", spec), spec.build_tracker)
+    # trackers hold per-sequence state: one per thread (a Dask worker may run tasks in several threads)
+    tracker = _cached(("tracker", spec, threading.get_ident()), spec.build_tracker)
     out = track_sequence(tracker, dataset[sequence_name], spec.dataset, spec.max_frames, on_frame)
     folder.write_sequence(sequence_name, out.boxes, out.times, out.stats)
     return {"sequence": sequence_name, "skipped": False, "frames": len(out.times), "fps": out.fps}

@@ -141,3 +141,17 @@ class _Opaque:
 
 def test_errors_print_on_one_line():
     assert str(BenchError("a\n  b")) == "a b"
+
+
+def test_atomic_writes_get_normal_permissions_and_leave_no_temp_files(tmp_path):
+    import os
+
+    from bench.io import atomic_write_text
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    p = tmp_path / "a" / "r.txt"
+    atomic_write_text(p, "x\n")
+    assert p.read_text() == "x\n"
+    assert p.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert sorted(q.name for q in p.parent.iterdir()) == ["r.txt"]

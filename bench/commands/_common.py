@@ -30,6 +30,13 @@ def add_json_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help="also write the figures as one JSON object to PATH ('-' = stdout)")
 
 
+def human_stream(args: argparse.Namespace):
+    """Where tables go: stdout, unless ``--json -`` claims stdout for the JSON object."""
+    import sys
+
+    return sys.stderr if getattr(args, "json", None) == "-" else sys.stdout
+
+
 def write_json(path: str | None, obj: Any) -> None:
     """Write figures for scripts: ``-`` prints to stdout, anything else is written atomically."""
     if not path:

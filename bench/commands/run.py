@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_dataset_options, add_json_option, add_tracker_options, write_json
+from bench.commands._common import (add_dataset_options, add_json_option, add_tracker_options, human_stream,
+                                    write_json)
 
 
 def register(sub) -> None:
@@ -55,14 +56,15 @@ def main(args: argparse.Namespace) -> int:
     summary = score_run(report.folder, dataset, protocol=args.protocol, sequences=report.sequences)
     m = summary["metrics"]
     pct = lambda k: 100 * m[k] if k in m else None  # noqa: E731
+    out = human_stream(args)
     print(f"{len(report.computed)} sequence(s) computed, {len(report.skipped)} already finished; "
-          f"results in {report.folder.path}")
+          f"results in {report.folder.path}", file=out)
     print(format_table(
         ["tracker", "dataset", "seqs", "frames", "AUC %", "Prec %", "NPrec %", "FPS"],
         [[spec.name, spec.dataset, summary["sequences"], summary["frames"], pct("auc"), pct("precision"),
-          pct("norm_precision"), summary["fps"]]]))
+          pct("norm_precision"), summary["fps"]]]), file=out)
     print(f"protocol: {summary['protocol']}; FPS = tracked frames / tracker seconds (init frame and frame "
-          f"decoding excluded), device {spec.device}, dtype {spec.dtype}")
+          f"decoding excluded), device {spec.device}, dtype {spec.dtype}", file=out)
     write_json(args.json, {"command": "run", "protocol": summary["protocol"],
                            "settings": {**spec.config(), "results": spec.results},
                            "results": {spec.name: {spec.dataset: summary}}})

@@ -1,0 +1,125 @@
+"""``bench evaluate``: score raw-results folders (this suite's or any toolkit's) under a named protocol."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from bench.commands._common import add_json_option, write_json
+from bench.errors import ConfigError
+
+_MAIN_KEYS = ("auc", "ao", "eao", "accuracy")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="score raw-results folders against a dataset's ground truth",
+                       description="Score raw results (<results>/<tracker>/<dataset>/<seq>.txt, a toolkit folder of "
+                                   "<seq>.txt files, or a folder of tracker folders) under a protocol named in "
+                                   "every output. See `bench list protocols` and docs/protocols.md.")
+    p.add_argument("--results", "-r", required=True, help="results folder")
+    p.add_argument("--dataset", "-d", required=True, help="dataset name (see `bench list datasets`)")
+    p.add_argument("--protocol", "-p", help="protocol (default: the one the benchmark's authors use)")
+    p.add_argument("--annotations", help="official evaluation-toolkit annotation folder (ground truth without "
+                                         "frames), e.g. the LaSOT/TNL2K toolkit or OTB anno folder")
+    p.add_argument("--root", help="dataset root folder (else BENCH_<NAME>_ROOT or bench.toml)")
+    p.add_argument("--split", help="dataset split")
+    p.add_argument("--tracker", "-t", action="append", help="only these trackers (repeatable)")
+    p.add_argument("--attributes", action="store_true", help="also score each attribute subset (LaSOT, TNL2K, "
+                                                              "OTB, UAV123)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="bootstrap confidence intervals over sequences with N resamples (e.g. 1000)")
+    p.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                   help="paired bootstrap comparison of trackers A and B on the same sequences")
+    p.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap (default 0)")
+    p.add_argument("--per-sequence", action="store_true", help="include per-sequence figures in the JSON")
+    add_json_option(p)
+    p.set_defaults(func=main)
+
+
+def _pct(v: Any) -> Any:
+    return None if v is None else float(v) * 100.0
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench.evaluation import evaluate_results
+    from bench.metrics.bootstrap import paired_comparison
+    from bench.registry import normalise_name
+    from bench.table import format_table
+
+    if args.bootstrap < 0:
+        raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    trackers = args.tracker
+    if args.compare and trackers:
+        trackers = list(dict.fromkeys(trackers + list(args.compare)))
+    report = evaluate_results(args.results, args.dataset, protocol=args.protocol, annotations=args.annotations,
+                              root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
+                              bootstrap=args.bootstrap, seed=args.seed)
+    evals = report["evaluations"]
+    keys = list(evals[0].result.metrics)
+    print(f"protocol {report['protocol']} | dataset {report['dataset']} (mode {report['dataset_mode']}) | "
+          f"{report['settings']['n_sequences']} sequences | figures in %")
+    rows = [[ev.tracker, *[_pct(ev.result.metrics.get(k)) for k in keys]] for ev in evals]
+    print(format_table(["tracker", *keys], rows, digits=2))
+    for ev in evals:
+        for note in ev.result.notes:
+            print(f"note ({ev.tracker}): {note}")
+
+    if args.bootstrap:
+        print(f"\n{int(100 * 0.95)}% bootstrap intervals over sequences ({args.bootstrap} resamples, seed {args.seed}):")
+        brow = []
+        for ev in evals:
+            brow.append([ev.tracker, *[f"{_pct(ci['estimate']):.2f} [{_pct(ci['low']):.2f}, {_pct(ci['high']):.2f}]"
+                                       for ci in ev.bootstrap.values()]])
+        print(format_table(["tracker", *evals[0].bootstrap.keys()], brow))
+
+    if args.attributes:
+        main_key = next((k for k in _MAIN_KEYS if k in keys), keys[0])
+        abbrevs = list(dict.fromkeys(a for ev in evals for a in ev.attributes))
+        print(f"\n{main_key} by attribute (number of sequences in the header):")
+        head = ["tracker", *[f"{a}({evals[0].attributes[a]['n_sequences']})" if a in evals[0].attributes else a
+                             for a in abbrevs]]
+        arows = [[ev.tracker, *[_pct(ev.attributes[a]["metrics"].get(main_key)) if a in ev.attributes else None
+                                for a in abbrevs]] for ev in evals]
+        print(format_table(head, arows, digits=1))
+
+    comparison = None
+    if args.compare:
+        by_name = {normalise_name(ev.tracker): ev for ev in evals}
+        a, b = (by_name.get(normalise_name(n)) for n in args.compare)
+        missing = [n for n, ev in zip(args.compare, (a, b)) if ev is None]
+        if missing:
+            raise ConfigError(f"--compare: no results of {', '.join(missing)} under {args.results}; "
+                              f"found: {', '.join(ev.tracker for ev in evals)}")
+        main_key = next((k for k in _MAIN_KEYS if k in a.result.seq_values), None)
+        if main_key is None:
+            raise ConfigError(f"--compare: protocol {report['protocol']} has no per-sequence score to compare")
+        n = args.bootstrap or 1000
+        comparison = paired_comparison(a.result, b.result, key=main_key, n=n, seed=args.seed)
+        comparison.update({"a": a.tracker, "b": b.tracker})
+        verdict = "significant" if comparison["significant"] else "not significant"
+        print(f"\n{a.tracker} - {b.tracker}: {main_key} {_pct(comparison['difference']):+.2f} points, 95% CI "
+              f"[{_pct(comparison['low']):+.2f}, {_pct(comparison['high']):+.2f}], p = {comparison['p_value']:.3f} "
+              f"({verdict}; paired bootstrap over {comparison['n_sequences']} sequences, {n} resamples); "
+              f"per-sequence wins {comparison['a_wins']}:{comparison['b_wins']}")
+
+    if args.json:
+        write_json(args.json, to_json(report, per_sequence=args.per_sequence, comparison=comparison))
+    return 0
+
+
+def to_json(report: dict, per_sequence: bool = False, comparison: dict | None = None) -> dict:
+    """One object: per-tracker, per-dataset figures plus the protocol and settings that produced them."""
+    trackers: dict[str, Any] = {}
+    for ev in report["evaluations"]:
+        fig = ev.result.to_dict(per_sequence=per_sequence)
+        fig["results_folder"] = str(ev.folder)
+        if ev.attributes:
+            fig["attributes"] = ev.attributes
+        if ev.bootstrap:
+            fig["bootstrap"] = ev.bootstrap
+        trackers[ev.tracker] = {report["dataset"]: fig}
+    out = {"command": "evaluate", "protocol": report["protocol"], "dataset": report["dataset"],
+           "dataset_mode": report["dataset_mode"], "units": "fractions in [0, 1]",
+           "settings": report["settings"], "trackers": trackers}
+    if comparison is not None:
+        out["comparison"] = comparison
+    return out

@@ -1,0 +1,66 @@
+"""``bench profile``: per-layer MACs, SOPs, firing rates, energy and latency of a tracker on real frames."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.commands._common import add_dataset_options, add_json_option, add_tracker_options, write_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("profile", help="efficiency profile of a tracker: MACs, SOPs, energy, latency",
+                       description="Track real frames (the embedded demo by default) with the efficiency "
+                                   "engine on, print the per-layer table and store profile.json in the "
+                                   "results store (<results>/<tracker>/<dataset>/profile.json).")
+    add_tracker_options(p)
+    add_dataset_options(p)
+    p.add_argument("--results", help="results store folder (default: BENCH_RESULTS, bench.toml, or ./results)")
+    p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
+    p.add_argument("--max-frames", type=int, default=100, help="frames in total over the sequences (default 100)")
+    p.add_argument("--energy-preset", default="fp32", choices=["fp32", "fp16", "int8"],
+                   help="45 nm energy constants (Horowitz 2014): fp32 4.6/0.9 pJ, fp16 1.5/0.4, int8 0.23/0.03")
+    p.add_argument("--e-mac", type=float, help="user-defined energy per MAC in pJ (overrides the preset)")
+    p.add_argument("--e-ac", type=float, help="user-defined energy per accumulate in pJ (overrides the preset)")
+    p.add_argument("--memory", action="store_true", help="add the memory-access energy term")
+    p.add_argument("--histogram", action="store_true", help="record spike-level histograms per neuron")
+    p.add_argument("--pair-rule", default="first", choices=["first", "product", "max"],
+                   help="which spike count weights a product of two spike tensors (default: first operand)")
+    p.add_argument("--mode", default="auto", choices=["auto", "full", "cheap"],
+                   help="full: count every operator on every frame (slow); auto: once per signature")
+    p.add_argument("--no-latency", action="store_true", help="skip the (unprofiled) latency pass")
+    p.add_argument("--warmup", type=int, default=5, help="warm-up frames before the latency pass")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_json_option(p)
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    import torch
+
+    import datasets
+    import trackers
+    from bench import config
+    from bench.efficiency.profile import format_profile, profile_tracker, write_profile
+    from bench.errors import ConfigError
+
+    if args.max_frames is not None and args.max_frames < 2:
+        raise ConfigError(f"--max-frames must be at least 2 (one init frame and one tracked frame), got {args.max_frames}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
+                                      dtype=args.dtype, trust_checkpoint=args.trust_checkpoint)
+    dataset = datasets.create_dataset(args.dataset, root=args.root, split=args.split)
+    doc = profile_tracker(tracker, dataset, max_frames=args.max_frames, sequences=args.sequences,
+                          energy_preset=args.energy_preset, e_mac=args.e_mac, e_ac=args.e_ac, memory=args.memory,
+                          latency=not args.no_latency, warmup=args.warmup, histogram=args.histogram,
+                          pair_rule=args.pair_rule, mode=args.mode,
+                          progress=not args.no_progress and sys.stderr.isatty())
+    doc["tracker"] = args.tracker
+    doc["settings"] = {"checkpoint": args.checkpoint, "device": args.device, "dtype": args.dtype,
+                       "max_frames": args.max_frames, "energy_preset": args.energy_preset}
+    path = write_profile(doc, config.results_dir(args.results))
+    print(format_profile(doc))
+    print(f"profile written to {path}")
+    write_json(args.json, doc)
+    return 0

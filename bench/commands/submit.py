@@ -1,0 +1,48 @@
+"""``bench submit``: pack a run's results as the GOT-10k or TrackingNet test-server zip."""
+from __future__ import annotations
+
+import argparse
+
+from bench.errors import ConfigError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("submit", help="write the GOT-10k / TrackingNet server submission zip from results",
+                       description="Pack results (<results>/<tracker>/<dataset>/<seq>.txt and <seq>_time.txt, or the "
+                                   "GOT-10k <seq>/<seq>_001.txt layout) into the zip the evaluation server expects.")
+    p.add_argument("--results", "-r", required=True, help="results folder")
+    p.add_argument("--dataset", "-d", required=True, choices=["got10k", "trackingnet"])
+    p.add_argument("--tracker", "-t", help="tracker (needed when the folder holds several)")
+    p.add_argument("--out", "-o", required=True, help="zip file to write")
+    p.add_argument("--root", help="dataset root: check names and frame counts against the test split")
+    p.add_argument("--no-times", action="store_true", help="GOT-10k: allow missing <seq>_time.txt files")
+    p.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from bench import submission
+    from bench.evaluation import find_results
+
+    found = find_results(args.results, args.dataset, [args.tracker] if args.tracker else None)
+    if len(found) > 1:
+        raise ConfigError(f"{args.results}: results of {len(found)} trackers ({', '.join(t.name for t in found)}); "
+                          "choose one with --tracker")
+    tracker = found[0]
+    expected = counts = None
+    if args.root:
+        import datasets
+
+        ds = datasets.create_dataset(args.dataset, root=args.root, split="test" if args.dataset == "got10k" else "TEST")
+        expected = ds.names()
+        counts = {n: len(ds.load(n).frames) for n in expected}
+    if args.dataset == "got10k":
+        out = submission.got10k_zip(tracker, args.out, expected, counts, require_times=not args.no_times)
+        n_expected = submission.GOT10K_TEST_SEQUENCES
+    else:
+        out = submission.trackingnet_zip(tracker, args.out, expected, counts)
+        n_expected = submission.TRACKINGNET_TEST_SEQUENCES
+    n = len(expected) if expected is not None else len(tracker.files)
+    print(f"wrote {out} ({n} sequences of {tracker.name})")
+    if expected is None and n != n_expected:
+        print(f"warning: the {args.dataset} test split has {n_expected} sequences, these results have {n}")
+    return 0

@@ -1,0 +1,189 @@
+"""``bench vot setup|run|analyse``: evaluate a suite tracker with the real VOT toolkit, offline.
+
+    bench vot setup   --tracker mil --stack vot2020 --workspace W --sequences ../shared/data/vot/bag
+    bench vot setup   --tracker spiketrack_b256_t3 --checkpoint ck.pth --device cuda --stack vot2020 \\
+                      --workspace W --dataset otb100 --root /data/OTB100     # converted to VOT layout
+    bench vot run     --workspace W [--experiments baseline,unsupervised] [--toolkit-timeout 86400]
+    bench vot analyse --workspace W [--results ./results]
+
+``setup`` writes the workspace (no download); ``run`` is ``vot evaluate`` and ``analyse`` is
+``vot analysis`` plus the suite's own scoring of the same result files, imported into the results store
+as ``<results>/<tracker>/<dataset>/vot_analysis.json``. Needs ``pip install vot-toolkit==0.9.0
+attributee==0.1.9`` for ``run``/``analyse``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bench.commands._common import add_json_option, add_tracker_options, write_json
+from bench.errors import ConfigError
+
+SETUP_FILE = "bench_vot.json"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("vot", help="evaluate with the real VOT toolkit (offline workspace, TraX)",
+                       description="Build an offline vot-toolkit workspace for a suite tracker, run the "
+                                   "toolkit's experiments over TraX, and import its analysis.")
+    vsub = p.add_subparsers(dest="vot_command", metavar="ACTION")
+
+    s = vsub.add_parser("setup", help="write an offline workspace (sequences, stack, trackers.ini)")
+    add_tracker_options(s)
+    s.add_argument("--stack", default="vot2020", help="vot2020, vot2018 or a stack YAML file (default: vot2020)")
+    s.add_argument("--workspace", "-w", required=True, help="workspace folder (created)")
+    src = s.add_mutually_exclusive_group(required=True)
+    src.add_argument("--sequences", help="VOT-format sequence folder, or a folder of them (list.txt)")
+    src.add_argument("--dataset", "-d", help="a suite dataset to convert to VOT layout (see `bench list datasets`)")
+    s.add_argument("--root", help="dataset root folder (with --dataset)")
+    s.add_argument("--split", help="dataset split (with --dataset)")
+    s.add_argument("--only", nargs="+", metavar="SEQ", help="only these sequences")
+    s.add_argument("--max-frames", type=int, help="cut sequences to this many frames (smoke tests)")
+    s.add_argument("--anchor-stride", type=int, default=50,
+                   help="anchor spacing for sequences without anchor.value (default: 50 frames)")
+    s.add_argument("--experiments", help="keep only these experiments of the stack (comma separated)")
+    s.add_argument("--timeout", type=int, default=300,
+                   help="seconds the toolkit waits for one TraX reply, incl. model loading (default: 300)")
+    s.add_argument("--label", help="dataset name for the imported analysis (default: --dataset or the stack)")
+    s.set_defaults(func=setup_main)
+
+    r = vsub.add_parser("run", help="vot evaluate: run the stack's experiments over TraX")
+    r.add_argument("--workspace", "-w", required=True)
+    r.add_argument("--tracker", "-t", help="suite tracker name (default: the one set up)")
+    r.add_argument("--experiments", help="comma separated (default: every experiment of the stack)")
+    r.add_argument("--force", action="store_true", help="rerun experiments that already have results")
+    r.add_argument("--toolkit-timeout", type=float, default=None,
+                   help="wall-clock limit for the whole toolkit run in seconds (default: none)")
+    r.set_defaults(func=run_main)
+
+    a = vsub.add_parser("analyse", aliases=["analyze", "analysis"],
+                        help="vot analysis + the suite's scores of the same files, imported into the results store")
+    a.add_argument("--workspace", "-w", required=True)
+    a.add_argument("--tracker", "-t", help="suite tracker name (default: the one set up)")
+    a.add_argument("--experiments", help="comma separated (default: those with results)")
+    a.add_argument("--results", help="results store folder (default: BENCH_RESULTS, bench.toml, or ./results)")
+    a.add_argument("--run-name", help="run folder in the store (default: the tracker name)")
+    a.add_argument("--toolkit-timeout", type=float, default=600.0, help="limit for `vot analysis` (default: 600 s)")
+    add_json_option(a)
+    a.set_defaults(func=analyse_main)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _load_setup(ws: Path) -> dict:
+    f = ws / SETUP_FILE
+    if not f.is_file():
+        raise ConfigError(f"{ws}: no {SETUP_FILE}; run `bench vot setup --workspace {ws} ...` first")
+    return json.loads(f.read_text(encoding="utf-8"))
+
+
+def setup_main(args: argparse.Namespace) -> int:
+    from bench.io import atomic_write_json
+    from bench.vot import workspace as W
+
+    import trackers
+
+    trackers.TRACKERS.get(args.tracker)  # unknown names fail before anything is written
+    if args.checkpoint and not Path(args.checkpoint).is_file():
+        raise ConfigError(f"{args.checkpoint}: checkpoint file not found")
+    experiments = [e for e in args.experiments.split(",") if e] if args.experiments else None
+    if experiments is None and args.stack == "vot2018":
+        # vot-toolkit 0.9.0 refuses supervised experiments under its realtime runtime
+        # ("SupervisedExperiment requires an online tracker runtime"); leave realtime out unless asked for
+        experiments = ["baseline", "unsupervised"]
+        print("note: vot2018 realtime left out (vot-toolkit 0.9.0 cannot run it); --experiments to override")
+    if args.sequences:
+        folders = W.vot_sequence_folders(args.sequences)
+        if args.only:
+            missing = sorted(set(args.only) - {f.name for f in folders})
+            if missing:
+                raise ConfigError(f"{args.sequences}: no sequence named {missing[0]}")
+            folders = [f for f in folders if f.name in set(args.only)]
+        seqs = [W.sequence_from_vot_folder(f, args.anchor_stride, args.max_frames) for f in folders]
+        label = args.label or (args.stack if args.stack in W.STACKS else "vot")
+    else:
+        from datasets import create_dataset
+
+        ds = create_dataset(args.dataset, root=args.root, split=args.split)
+        names = [ds.resolve_name(n) for n in args.only] if args.only else ds.names()
+        seqs = [W.sequence_from_dataset(ds.load(n), args.anchor_stride, args.max_frames) for n in names]
+        label = args.label or ds.name
+    ws = W.build_workspace(args.workspace, args.stack, seqs, args.tracker, checkpoint=args.checkpoint,
+                           device=args.device, dtype=args.dtype, trust_checkpoint=args.trust_checkpoint,
+                           timeout=args.timeout, experiments=experiments)
+    atomic_write_json(ws / SETUP_FILE, {"tracker": args.tracker, "tracker_id": W.tracker_identifier(args.tracker),
+                                        "stack": args.stack, "label": label, "sequences": [s.name for s in seqs]})
+    print(f"workspace {ws}: {len(seqs)} sequence(s), stack {args.stack}, tracker entry "
+          f"[{W.tracker_identifier(args.tracker)}] (TraX timeout {args.timeout} s)")
+    print(f"next: bench vot run --workspace {ws}")
+    return 0
+
+
+def _tracker_id(args, setup: dict) -> tuple[str, str]:
+    from bench.vot.workspace import tracker_identifier
+
+    name = args.tracker or setup.get("tracker")
+    if not name:
+        raise ConfigError("no tracker: pass --tracker")
+    return name, tracker_identifier(name)
+
+
+def _experiments(arg: str | None, stack: dict) -> list[str]:
+    if not arg:
+        return list(stack)
+    exps = [e for e in arg.split(",") if e]
+    unknown = [e for e in exps if e not in stack]
+    if unknown:
+        raise ConfigError(f"unknown experiment(s) {', '.join(unknown)}; the stack has {', '.join(stack)}")
+    return exps
+
+
+def run_main(args: argparse.Namespace) -> int:
+    from bench.vot import toolkit
+
+    ws = Path(args.workspace)
+    setup = _load_setup(ws)
+    toolkit.require_toolkit()
+    _, ident = _tracker_id(args, setup)
+    stack = toolkit.stack_experiments(ws)
+    exps = _experiments(args.experiments, stack)
+    toolkit.evaluate(ws, ident, exps, force=args.force, timeout=args.toolkit_timeout, stack=stack)
+    print(f"vot evaluate: {ident} finished {', '.join(exps)} in {ws / 'results' / ident}")
+    print(f"next: bench vot analyse --workspace {ws}")
+    return 0
+
+
+def analyse_main(args: argparse.Namespace) -> int:
+    from bench import config
+    from bench.table import format_table
+    from bench.vot import results, toolkit
+
+    ws = Path(args.workspace)
+    setup = _load_setup(ws)
+    toolkit.require_toolkit()
+    name, ident = _tracker_id(args, setup)
+    stack = toolkit.stack_experiments(ws)
+    if args.experiments:
+        exps = _experiments(args.experiments, stack)
+    else:
+        exps = [e for e in stack if (ws / "results" / ident / e).is_dir()]
+        if not exps:
+            raise ConfigError(f"{ws / 'results' / ident}: no results yet; run `bench vot run --workspace {ws}`")
+    analysis = toolkit.analyse(ws, ident, exps, timeout=args.toolkit_timeout)
+    tk = analysis.get(ident, {})
+    suite = {e: results.suite_scores(ws, ident, e, stack[e]) for e in exps}
+    path = results.import_analysis(config.results_dir(args.results), args.run_name or name, setup.get("label", "vot"),
+                                   ws, ident, tk, suite, setup.get("stack", "?"), toolkit.toolkit_version())
+    rows = []
+    for e in exps:
+        t, s = tk.get(e, {}), suite[e]
+        for key in ("eao", "accuracy", "robustness", "failures"):
+            if key in t or key in s:
+                d = results.compare({key: t.get(key)}, {key: s.get(key)}).get(key)
+                rows.append([e, key, t.get(key), s.get(key), d])
+    print(format_table(["experiment", "metric", "vot-toolkit", "bench", "|diff|"], rows, digits=4))
+    print(f"imported into {path}")
+    write_json(args.json, results._strict_json({"workspace": str(ws), "tracker_id": ident, "toolkit": tk,
+                           "suite": {e: {k: v for k, v in s.items() if k != "per_sequence"} for e, s in suite.items()},
+                           "imported": str(path)}))
+    return 0

@@ -1,0 +1,299 @@
+"""One efficiency profile of a tracker on real frames: per-layer MACs/SOPs, firing, energy, latency.
+
+``profile_tracker(tracker, dataset)`` tracks the dataset's sequences (the embedded demo by default)
+twice: once under :class:`~bench.efficiency.counter.EfficiencyCounter` (MACs of every executed operator,
+SOPs from the spike counts of every frame, firing statistics of every neuron), once unprofiled for the
+latency clocks. The result is a JSON-able dict (schema in docs/efficiency.md, ``schema`` key) stored
+as ``<results>/<tracker>/<dataset>/profile.json`` so reports never need to re-run anything.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+import torch
+from torch import nn
+
+from bench.efficiency.counter import EfficiencyCounter
+from bench.efficiency.energy import VARIANTS, constants, energy_report
+from bench.efficiency.latency import latency_report, model_device, time_sequence
+from bench.efficiency.thop import ThopCounter, thop_profile
+
+SCHEMA = "bench.efficiency.profile/1"
+
+
+def _spike_scale(tracker, model: nn.Module) -> int | None:
+    for obj in (tracker, model):
+        s = getattr(obj, "spike_scale", None)
+        if isinstance(s, int) and s > 0:
+            return s
+    try:  # SpikeTrack's NI-LIF emits count / 4
+        from trackers.spiketrack.neuron import MAX_LEVEL, NILIFNeuron
+
+        if any(isinstance(m, NILIFNeuron) for m in model.modules()):
+            return MAX_LEVEL
+    except ImportError:
+        pass
+    return None
+
+
+def _paper_thop(model: nn.Module) -> dict | None:
+    """thop count with the inputs the family's official profiler uses, where the family says how."""
+    try:
+        from trackers.vit.flops import profile_inputs
+        from trackers.vit.model import OneStreamViTTracker
+    except ImportError:
+        return None
+    if not isinstance(model, OneStreamViTTracker):
+        return None
+    templates, search = profile_inputs(model)
+    macs, params = thop_profile(model, (templates, search))
+    return {"macs": macs, "gmacs": macs / 1e9, "params": params, "num_templates": len(templates),
+            "inputs": "official tracking/profile_model.py inputs (batch 1, random crops)"}
+
+
+def _iter_sequences(dataset, names: Iterable[str] | None):
+    if names:
+        for n in names:
+            yield dataset[n]
+    else:
+        yield from dataset
+
+
+def _module_of(model: nn.Module, path: str) -> nn.Module | None:
+    if not path:
+        return None
+    try:
+        return model.get_submodule(path)
+    except AttributeError:
+        return None
+
+
+def profile_tracker(tracker, dataset, max_frames: int | None = 100, sequences: Iterable[str] | None = None,
+                    energy_preset: str = "fp32", e_mac: float | None = None, e_ac: float | None = None,
+                    memory: bool = False, latency: bool = True, warmup: int = 5, histogram: bool = False,
+                    pair_rule: str = "first", mode: str = "auto", progress: bool = False) -> dict:
+    """Profile ``tracker`` (a :class:`trackers.base.Tracker`) over at most ``max_frames`` frames of
+    ``dataset`` in total (sequence by sequence, each initialised on its first frame)."""
+    model = tracker.model if isinstance(getattr(tracker, "model", None), nn.Module) else None
+    doc: dict[str, Any] = {
+        "schema": SCHEMA, "tracker": getattr(tracker, "name", type(tracker).__name__),
+        "dataset": getattr(dataset, "name", str(dataset)), "spiking": bool(getattr(tracker, "spiking", False)),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "conventions": {
+            "macs": "multiply-accumulates of conv/matmul/attention operators actually executed "
+                    "(torch.utils.flop_counter's FLOPs / 2; bias, norms, element-wise not counted)",
+            "sops": "sum over time steps of MACs per step x mean integer spike count of the spike-fed operand",
+            "per_call": "branch figures are per call of the branch: per frame for 'search', per "
+                        "initialisation/update for 'template'",
+            "thop": "thop 0.0.31 module-hook convention (Linear, Conv, eval BatchNorm), what papers print",
+        },
+    }
+    seqs = []
+    budget = max_frames
+    for seq in _iter_sequences(dataset, sequences):
+        if budget is not None and budget <= 1:
+            break
+        n = len(seq.frames) if budget is None else min(len(seq.frames), budget)
+        seqs.append((seq, n))
+        if budget is not None:
+            budget -= n
+    doc["sequences"] = [{"name": s.name, "frames": n} for s, n in seqs]
+    if model is None:
+        doc["note"] = "tracker has no torch model: no MACs, SOPs or energy"
+    else:
+        doc.update(_count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, pair_rule,
+                          mode, progress))
+    if latency:
+        frames = []
+        for seq, n in seqs:
+            info = {"dataset": doc["dataset"], "sequence": seq.name}
+            frames += time_sequence(tracker, seq, n, warmup=warmup, info=info)
+        doc["latency"] = latency_report(frames, model_device(model), warmup)
+    return doc
+
+
+def _count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, pair_rule, mode,
+           progress) -> dict:
+    scale = _spike_scale(tracker, model)
+    counter = EfficiencyCounter(model, spike_scale=scale, pair_rule=pair_rule, histogram=histogram, mode=mode)
+    thop_frames: dict[str, int] = {}
+    thop_per_kind: dict[str, dict] = {}
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=sum(n for _, n in seqs), unit="frame", desc="profile")
+    try:
+        for seq, n in seqs:
+            info = {"dataset": getattr(seq, "dataset", None), "sequence": seq.name}
+            for i in range(n):
+                img = seq.frames.read(i)
+                kind = "init" if i == 0 else "track"
+                thop = ThopCounter(model) if kind not in thop_frames else None
+                with counter.frame(kind):
+                    if thop is not None:
+                        with thop:
+                            _step(tracker, img, seq, i, info)
+                    else:
+                        _step(tracker, img, seq, i, info)
+                if thop is not None:
+                    thop_frames[kind] = 1
+                    thop_per_kind[kind] = {"macs": thop.macs(), "params": thop.params()}
+                if bar is not None:
+                    bar.update(1)
+    finally:
+        counter.detach()
+        if bar is not None:
+            bar.close()
+    return _tables(counter, model, tracker, thop_per_kind, energy_preset, e_mac, e_ac, memory)
+
+
+def _step(tracker, img, seq, i, info) -> None:
+    if i == 0:
+        tracker.initialize(img, seq.ground_truth[0], info)
+    else:
+        tracker.track(img)
+
+
+def _tables(counter: EfficiencyCounter, model: nn.Module, tracker, thop_per_kind, energy_preset, e_mac, e_ac,
+            memory) -> dict:
+    segs: dict[str, int] = defaultdict(int)
+    for (kind, branch), n in counter.segments_per_kind.items():
+        segs[branch] += n
+    layers = []
+    branch_rows: dict[str, list] = defaultdict(list)
+    for st in counter.layers.values():
+        n = max(segs.get(st.branch, 0), 1)
+        mod = _module_of(model, st.path)
+        calls = st.calls / n
+        entries = len(st.entry_macs)
+        row = {
+            "path": st.path or "(outside module forward)", "op": st.op, "branch": st.branch,
+            "module": type(mod).__name__ if mod is not None else None,
+            "params": sum(p.numel() for p in mod.parameters(recurse=False)) if mod is not None else 0,
+            "calls": calls, "steps": max(int(round(entries / calls)) if calls else 1, 1),
+            "macs": st.macs / n, "spike_macs": st.spike_macs / n, "sops": st.sops / n,
+            "spike_fed": st.spiking, "mean_count": st.mean_count,
+            "stale_macs": st.stale_macs / n,
+            "weight_numel": st.weight_numel / n, "io_numel": st.io_numel / n,
+            "entries": {"macs": [m / f for m, f in zip(st.entry_macs, st.entry_frames)],
+                        "sops": [s / f for s, f in zip(st.entry_sops, st.entry_frames)],
+                        "mean_count": [c / f for c, f in zip(st.entry_count, st.entry_frames)] if st.spiking else None},
+        }
+        layers.append(row)
+        branch_rows[st.branch].append(row)
+    scale = counter.spike_scale
+    branches = {}
+    for b, rows in branch_rows.items():
+        comps: dict[str, dict] = defaultdict(lambda: {"macs": 0.0, "sops": 0.0, "spike_macs": 0.0})
+        for r in rows:
+            comp = r["path"].split(".")[0]
+            for k in ("macs", "sops", "spike_macs"):
+                comps[comp][k] += r[k]
+        macs = sum(r["macs"] for r in rows)
+        sops = sum(r["sops"] for r in rows)
+        spike_macs = sum(r["spike_macs"] for r in rows)
+        branches[b] = {"calls": segs.get(b, 0), "macs": macs, "gmacs": macs / 1e9, "sops": sops,
+                       "gsops": sops / 1e9, "spike_fed_macs": spike_macs, "real_input_macs": macs - spike_macs,
+                       "mean_count": sops / spike_macs if spike_macs else None,
+                       "stale_macs": sum(r["stale_macs"] for r in rows),
+                       "components": {k: {**v, "gmacs": v["macs"] / 1e9} for k, v in comps.items()}}
+    track_frames = counter.frames.get("track", 0)
+    tmpl_calls = segs.get("template", 0)
+    interval = getattr(tracker, "update_interval", None)
+    slots = getattr(getattr(tracker, "cfg", None), "num_templates", None) or getattr(tracker, "template_number", None)
+    if slots == 1 or not isinstance(interval, int):
+        interval = None  # a single template is never updated
+    c = constants(energy_preset, e_mac, e_ac)
+    energy = energy_report(branch_rows, c, scale, template_per_frame=(tmpl_calls / track_frames) if track_frames else None,
+                           update_interval=interval, memory=memory, variants=tuple(VARIANTS))
+    neurons = []
+    for st in counter.neurons.values():
+        row = {"name": st.name, "branch": st.branch, "mean_count": st.mean_count(),
+               "nonzero_fraction": st.nonzero_fraction(), "segments": st.segments[0] if st.segments else 0}
+        if counter.histogram:
+            row["histogram"] = [[int(v) for v in h[:scale + 1]] for h in st.hist]
+        neurons.append(row)
+    params = sum(p.numel() for p in model.parameters())
+    out = {
+        "params": params,
+        "spike_scale": scale,
+        "frames": dict(counter.frames),
+        "full_mode_frames": counter.full_frames,
+        "uncounted_segments": counter.uncounted_segments,
+        "template_calls_per_frame": (tmpl_calls / track_frames) if track_frames else None,
+        "update_interval": interval,
+        "branches": branches,
+        "layers": layers,
+        "neurons": neurons,
+        "energy": energy,
+        "thop": {k: {**v, "gmacs": v["macs"] / 1e9} for k, v in thop_per_kind.items()},
+    }
+    paper = _paper_thop(model)
+    if paper is not None:
+        out["thop"]["paper_inputs"] = paper
+    return out
+
+
+def profile_path(results: str | Path, tracker: str, dataset: str) -> Path:
+    """``<results>/<tracker>/<dataset>/profile.json`` (the results store's run folder)."""
+    try:
+        from bench.results import ResultsStore
+
+        return ResultsStore(results).run(tracker, dataset).path / "profile.json"
+    except (ImportError, AttributeError, TypeError):
+        return Path(results) / tracker / dataset / "profile.json"
+
+
+def write_profile(doc: dict, results: str | Path) -> Path:
+    from bench.io import atomic_write_json
+
+    path = profile_path(results, doc["tracker"], doc["dataset"])
+    atomic_write_json(path, doc)
+    return path
+
+
+def format_profile(doc: dict, top: int = 15) -> str:
+    """Human-readable summary: branches, the heaviest layers, energy, latency."""
+    lines = [f"tracker {doc['tracker']} on {doc['dataset']} "
+             f"({sum(s['frames'] for s in doc.get('sequences', []))} frames)"]
+    if "branches" in doc:
+        lines.append(f"params {doc['params']:,}  spike scale D={doc['spike_scale']}  "
+                     f"frames {doc['frames']}  full-mode frames {doc['full_mode_frames']}")
+        for b, v in doc["branches"].items():
+            mc = f"  mean count {v['mean_count']:.3f}" if v["mean_count"] is not None else ""
+            lines.append(f"  {b:<9} GMACs/call {v['gmacs']:9.4f}  GSOPs/call {v['gsops']:9.4f}{mc}  "
+                         f"({v['calls']} calls)")
+            for comp, cv in v["components"].items():
+                lines.append(f"      {comp or '(root)':<22} GMACs {cv['gmacs']:9.4f}")
+        for k, v in doc.get("thop", {}).items():
+            lines.append(f"  thop-convention GMACs ({k}): {v['gmacs']:.2f}")
+        rows = sorted(doc["layers"], key=lambda r: -r["macs"])[:top]
+        lines.append(f"  {'layer':<48} {'op':<12} {'branch':<9} {'MMACs':>9} {'MSOPs':>9} {'count':>6}")
+        for r in rows:
+            cnt = f"{r['mean_count']:.3f}" if r["mean_count"] is not None else "-"
+            lines.append(f"  {r['path'][-48:]:<48} {r['op'][:12]:<12} {str(r['branch']):<9} "
+                         f"{r['macs'] / 1e6:9.2f} {r['sops'] / 1e6:9.2f} {cnt:>6}")
+        e = doc["energy"]["variants"]["exact"]
+        lines.append(f"  energy ({doc['energy']['constants']['name']}, {e['convention']}):")
+        for b, mj in e["per_branch_mJ"].items():
+            lines.append(f"      {b:<9} {mj:.4f} mJ per call")
+        for k in ("per_frame_amortised_measured_mJ", "per_frame_amortised_nominal_mJ"):
+            if k in e:
+                lines.append(f"      {k}: {e[k]:.4f}")
+    lat = doc.get("latency")
+    if lat:
+        a = lat["all_frames"]
+        parts = [f"{k} {v['mean_s'] * 1e3:.1f} ms (p90 {v['p90_s'] * 1e3:.1f}, FPS {v['fps']:.1f})"
+                 for k, v in a.items() if v.get("n")]
+        lines.append("  latency: " + "; ".join(parts))
+        env = lat["environment"]
+        lines.append(f"  measured on {env['device']} ({env['cpu']}), {env['torch_threads']} threads, "
+                     f"torch {env['torch']}, warm-up {lat['warmup_frames']} frames")
+    return "\n".join(lines)
+
+
+__all__ = ["SCHEMA", "profile_tracker", "write_profile", "profile_path", "format_profile"]

@@ -1,0 +1,699 @@
+"""One-pass evaluation (OPE): success / precision / normalized precision as each official toolkit computes it.
+
+The toolkits agree on the idea and disagree on the details (first frame, ``>`` vs ``>=``, +1/-1 pixel
+arithmetic, invalid and absent frames, how sequences are averaged); ../shared/reference/metrics/SPEC.md and
+docs/protocols.md list them. Each protocol below reproduces one toolkit, rule for rule, and raises
+:class:`DataError` where that toolkit raises.
+
+Speed: per-sequence rules (carry-forward, length fixes, frame 0) run per sequence on small arrays; the
+overlaps and centre errors of all frames of all sequences are then computed in one vectorised pass, and the
+per-sequence curves come from one ``searchsorted`` + ``bincount`` (exact, the comparisons are the same).
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence as Seq
+
+import numpy as np
+
+from bench.errors import DataError
+from bench.metrics import _float32 as f32
+from bench.metrics.base import EvalResult, SequenceInput, register_protocol
+
+# --- threshold grids (SPEC §1.3) -------------------------------------------------------------------------
+
+#: torch.arange(0, 1.05, 0.05, dtype=float64) on torch 2.x CPU (not exactly i * 0.05).
+PT_OVERLAP_THR = np.array([
+    0.0, 0.05, 0.1, 0.15000000000000002, 0.2, 0.25, 0.30000000000000004, 0.35000000000000003, 0.4, 0.45,
+    0.5, 0.55, 0.6000000000000001, 0.6500000000000001, 0.7000000000000001, 0.7500000000000001, 0.8,
+    0.8500000000000001, 0.9, 0.9500000000000001, 1.0])
+CENTER_THR = np.arange(0, 51, dtype=np.float64)
+NORM_THR = np.arange(0, 51, dtype=np.float64) / 100.0
+PYSOT_OVERLAP_THR = np.arange(0, 1.05, 0.05)
+G10K_OVERLAP_THR = np.linspace(0, 1, 21)
+G10K_VAL_THR = np.linspace(0, 1, 101)
+MATLAB_OVERLAP_THR = np.arange(21) * 0.05          # Octave/MATLAB 0:0.05:1 (base + i * increment)
+TNET_SUCCESS_THR = np.linspace(0, 1, 21)
+TNET_PRECISION_THR = np.linspace(0, 50, 21)
+TNET_NORM_THR = np.linspace(0, 0.5, 21)
+MATLAB_EPS = float(np.finfo(float).eps)
+
+LASOT_MODES = ("lasot", "lasot_extension_subset")
+
+
+# --- shared helpers --------------------------------------------------------------------------------------
+
+def _boxes(a: Any, protocol: str, seq: str, what: str) -> np.ndarray:
+    if a is None:
+        raise DataError(f"{protocol}: sequence {seq}: no {what} boxes")
+    arr = np.array(a, dtype=np.float64)
+    if arr.ndim == 1 and arr.size == 0:
+        arr = arr.reshape(0, 4)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise DataError(f"{protocol}: sequence {seq}: {what} boxes must be (N, 4) x,y,w,h, got shape {arr.shape}")
+    return arr
+
+
+def _visible(s: SequenceInput, n: int) -> np.ndarray | None:
+    """LaSOT visibility: not full_occlusion and not out_of_view (else not ``absent``), None if unknown."""
+    fo, ov, ab = s.flag("full_occlusion"), s.flag("out_of_view"), s.flag("absent")
+    if fo is not None or ov is not None:
+        vis = np.ones(n, bool)
+        for f in (fo, ov):
+            if f is not None:
+                vis &= _fit(f, n) == 0
+        return vis
+    if ab is not None:
+        return _fit(ab, n) == 0
+    return None
+
+
+def _absent_flags(s: SequenceInput, n: int) -> np.ndarray:
+    """What the MATLAB toolkits read from ``annos/absent/<seq>.txt`` (SPEC §2.4 / README)."""
+    ab = s.flag("absent")
+    if ab is not None:
+        return _fit(ab, n) == 1
+    vis = _visible(s, n)
+    if vis is not None:
+        return ~vis
+    ab = s.flag("absence")
+    if ab is not None:
+        return _fit(ab, n) == 1
+    return np.zeros(n, bool)
+
+
+def _fit(flag: np.ndarray, n: int) -> np.ndarray:
+    """A per-frame flag cut or zero-padded to ``n`` frames (TNL2K has a 929-row GT with 930 flags)."""
+    flag = np.asarray(flag, dtype=np.float64).reshape(-1)
+    if len(flag) >= n:
+        return flag[:n]
+    return np.concatenate([flag, np.zeros(n - len(flag))])
+
+
+def _segments(lengths: Seq[int]) -> np.ndarray:
+    return np.repeat(np.arange(len(lengths)), np.asarray(lengths, dtype=np.int64))
+
+
+def _count_curves(values: np.ndarray, seg: np.ndarray, n_seg: int, thr: np.ndarray, op: str) -> np.ndarray:
+    """Per-segment counts of ``values OP thr[j]`` for every threshold: (n_seg, len(thr)) int64.
+
+    Exact: ``searchsorted`` does the same float comparisons as the toolkits' loops. NaN never satisfies
+    a comparison (as in numpy/torch/MATLAB).
+    """
+    t = len(thr)
+    if op in (">", ">="):
+        v = np.where(np.isnan(values), -np.inf, values)
+        k = np.searchsorted(thr, v, side="left" if op == ">" else "right")  # v OP thr[j] iff j < k
+        hist = np.bincount(seg * (t + 1) + k, minlength=n_seg * (t + 1)).reshape(n_seg, t + 1)
+        return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    if op == "<=":
+        v = np.where(np.isnan(values), np.inf, values)
+        k = np.searchsorted(thr, v, side="left")  # v <= thr[j] iff j >= k
+        hist = np.bincount(seg * (t + 1) + k, minlength=n_seg * (t + 1)).reshape(n_seg, t + 1)
+        return np.cumsum(hist, axis=1)[:, :t]
+    raise ValueError(op)
+
+
+def _carry_forward(pred: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Replace each bad row (from frame 1 on) by the previous, already repaired row."""
+    bad = bad.copy()
+    bad[:1] = False
+    if not bad.any():
+        return pred
+    idx = np.where(bad, 0, np.arange(len(pred)))
+    np.maximum.accumulate(idx, out=idx)
+    return pred[idx]
+
+
+def _cols(boxes: list[np.ndarray]) -> np.ndarray:
+    """Concatenate (n_i, 4) box arrays into one (4, N) array: each coordinate contiguous (fast ops)."""
+    if not boxes:
+        return np.zeros((4, 0))
+    return np.concatenate([b.T for b in boxes], axis=1)
+
+
+def _iou_pixel(p: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """+1/-1 "pixel-inclusive" IoU (pytracking, LaSOT MATLAB) of (4, N) boxes: same operation order as
+    the toolkits (``(min(br) - max(tl)) + 1``, clamped at 0; ``(wp*hp + wg*hg) - inter``), no eps."""
+    iw = np.minimum(p[0] + p[2] - 1.0, g[0] + g[2] - 1.0)
+    iw -= np.maximum(p[0], g[0])
+    iw += 1.0
+    np.maximum(iw, 0.0, out=iw)
+    ih = np.minimum(p[1] + p[3] - 1.0, g[1] + g[3] - 1.0)
+    ih -= np.maximum(p[1], g[1])
+    ih += 1.0
+    np.maximum(ih, 0.0, out=ih)
+    inter = iw * ih
+    union = p[2] * p[3]
+    union += g[2] * g[3]
+    union -= inter
+    return inter / union
+
+
+def _iou_continuous(p: np.ndarray, g: np.ndarray, eps: float = 0.0) -> np.ndarray:
+    """Continuous IoU of (4, N) boxes (pysot ``overlap_ratio``; got10k ``rect_iou`` with ``eps``)."""
+    w = np.minimum(p[0] + p[2], g[0] + g[2])
+    w -= np.maximum(p[0], g[0])
+    np.maximum(w, 0, out=w)
+    h = np.minimum(p[1] + p[3], g[1] + g[3])
+    h -= np.maximum(p[1], g[1])
+    np.maximum(h, 0, out=h)
+    inter = w * h
+    union = p[2] * p[3]
+    union += g[2] * g[3]
+    union -= inter
+    if eps:
+        union += eps
+    iou = inter / union
+    return np.clip(iou, 0.0, 1.0, out=iou)
+
+
+def _centers(b: np.ndarray) -> np.ndarray:
+    """(2, N) centres ``x + (w - 1) / 2`` of (4, N) boxes."""
+    return b[:2] + (b[2:] - 1) / 2
+
+
+def _curve(thr: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return np.asarray(thr, dtype=np.float64), np.asarray(values, dtype=np.float64)
+
+
+def _seq_error(protocol: str, seq: str, msg: str) -> DataError:
+    return DataError(f"{protocol}: sequence {seq}: {msg}")
+
+
+# --- pytracking (PT-lib and PT-vml) ---------------------------------------------------------------------
+
+def _pytracking(seqs: list[SequenceInput], dataset_mode: str, variant: str) -> EvalResult:
+    proto = "pytracking" if variant == "lib" else "pytracking-visionml"
+    preds, gts, valids, vis_all, lengths = [], [], [], [], []
+    for s in seqs:
+        gt = _boxes(s.gt, proto, s.name, "ground-truth")
+        pred = _boxes(s.pred, proto, s.name, "predicted")
+        if len(pred) < 2 or len(gt) < 2:
+            raise _seq_error(proto, s.name, f"{min(len(pred), len(gt))} frame(s); the official toolkit "
+                             "cannot read single-row files (np.loadtxt gives a 1-D array) and crashes")
+        bad = np.isnan(pred).any(1) | (pred[:, 2:] < 0).any(1)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise _seq_error(proto, s.name, f"frame {i + 1}: prediction {pred[i].tolist()} is NaN or has a "
+                             "negative size; the official toolkit rejects such results ('Error: Invalid results')")
+        gt_nan = np.isnan(gt).any(1)
+        if gt_nan.any() and dataset_mode != "uav":
+            i = int(np.argmax(gt_nan))
+            raise _seq_error(proto, s.name, f"frame {i + 1}: NaN in the annotation; the official toolkit "
+                             "only accepts that for dataset 'uav' ('NaNs in annotation')")
+        zero = (pred[:, 2] == 0) | (pred[:, 3] == 0)
+        if zero[len(gt):].any():
+            raise _seq_error(proto, s.name, f"zero-size prediction after the last annotated frame {len(gt)}; "
+                             "the official toolkit crashes (index out of range)")
+        pad_gt_nan = np.zeros(len(pred), bool)
+        pad_gt_nan[:min(len(pred), len(gt))] = gt_nan[:len(pred)]
+        pred = _carry_forward(pred, zero & ~pad_gt_nan)
+        if len(pred) > len(gt):
+            pred = pred[:len(gt)]
+        elif len(pred) < len(gt):
+            if dataset_mode == "lasot":
+                raise _seq_error(proto, s.name, f"{len(pred)} predicted boxes for {len(gt)} annotated frames; "
+                                 "the official toolkit rejects shorter results for LaSOT")
+            pred = np.concatenate([pred, np.zeros((len(gt) - len(pred), 4))])
+        else:
+            pred = pred.copy()
+        pred[0] = gt[0]
+        vis = _visible(s, len(gt)) if dataset_mode in LASOT_MODES else None
+        if variant == "lib":
+            valid = (gt[:, 2] > 0) & (gt[:, 3] > 0)
+        else:
+            valid = (gt > 0).sum(1) == 4
+        if vis is not None:
+            valid &= vis
+        preds.append(pred)
+        gts.append(gt)
+        valids.append(valid)
+        vis_all.append(np.ones(len(gt), bool) if vis is None else vis)
+        lengths.append(len(gt))
+
+    n = len(seqs)
+    seg = _segments(lengths)
+    p, g = _cols(preds), _cols(gts)
+    valid, vis = np.concatenate(valids), np.concatenate(vis_all)
+    with np.errstate(all="ignore"):
+        pc = p[:2] + 0.5 * (p[2:] - 1.0)
+        gc = g[:2] + 0.5 * (g[2:] - 1.0)
+        d = (pc - gc) ** 2
+        err_center = np.sqrt(d[0] + d[1])
+        d = (pc / g[2:] - gc / g[2:]) ** 2
+        err_norm = np.sqrt(d[0] + d[1])
+        overlap = _iou_pixel(p, g)
+    err_center[~valid] = -1.0 if dataset_mode == "uav" else np.inf
+    err_norm[~valid] = -1.0
+    overlap[~valid] = -1.0
+    if dataset_mode == "lasot":
+        err_norm[~vis] = np.inf
+        err_center[~vis] = np.inf
+    if np.isnan(overlap).any():
+        i = int(np.argmax(np.isnan(overlap)))
+        raise _seq_error(proto, seqs[seg[i]].name, "NaN overlap (the official toolkit raises "
+                         "'Nans in calculated overlap')")
+
+    lens32 = np.asarray(lengths, dtype=np.float32)[:, None]
+    succ = _count_curves(overlap, seg, n, PT_OVERLAP_THR, ">").astype(np.float32) / lens32
+    prec = _count_curves(err_center, seg, n, CENTER_THR, "<=").astype(np.float32) / lens32
+    nprec = _count_curves(err_norm, seg, n, NORM_THR, "<=").astype(np.float32) / lens32
+
+    with np.errstate(all="ignore"):
+        ov_sum = np.bincount(seg[valid], weights=overlap[valid], minlength=n)
+        ov_cnt = np.bincount(seg[valid], minlength=n)
+        avg_overlap = ov_sum / ov_cnt
+
+    # Aggregate exactly as plot_results.get_auc_curve / get_prec_curve do (float32 torch reductions).
+    succ_curve = (f32.mean_rows(succ) * np.float32(100.0)).astype(np.float32)
+    prec_curve = (f32.mean_rows(prec) * np.float32(100.0)).astype(np.float32)
+    nprec_curve = (f32.mean_rows(nprec) * np.float32(100.0)).astype(np.float32)
+    auc = f32.mean_vector(succ_curve)
+    metrics = {
+        "auc": float(auc) / 100.0,
+        "op50": float(succ_curve[10]) / 100.0,
+        "op75": float(succ_curve[15]) / 100.0,
+        "precision": float(prec_curve[20]) / 100.0,
+        "norm_precision": float(nprec_curve[20]) / 100.0,
+    }
+    seq_auc = succ.astype(np.float64).mean(1)
+    per_seq = [{"name": s.name, "length": lengths[i], "avg_overlap": float(avg_overlap[i]),
+                "auc": float(seq_auc[i]), "op50": float(succ[i, 10]), "op75": float(succ[i, 15]),
+                "precision": float(prec[i, 20]), "norm_precision": float(nprec[i, 20])}
+               for i, s in enumerate(seqs)]
+    return _result(proto, dataset_mode, metrics, seqs, per_seq,
+                   {"success": (PT_OVERLAP_THR, succ_curve.astype(np.float64) / 100.0),
+                    "precision": (CENTER_THR, prec_curve.astype(np.float64) / 100.0),
+                    "norm_precision": (NORM_THR, nprec_curve.astype(np.float64) / 100.0)},
+                   {"auc": seq_auc, "op50": succ[:, 10], "op75": succ[:, 15],
+                    "precision": prec[:, 20], "norm_precision": nprec[:, 20]},
+                   {"first_frame": "replaced by ground truth", "iou": "pixel-inclusive (+1/-1)",
+                    "success": "iou > t, t = torch.arange(0, 1.05, 0.05)",
+                    "precision": "centre error <= 20 px", "norm_precision": "<= 0.20",
+                    "valid_frames": ("gt w>0 & h>0" if variant == "lib" else "gt x>0 & y>0 & w>0 & h>0")
+                    + (" & visible" if dataset_mode in LASOT_MODES else ""),
+                    "invalid_frames": "failure in success; precision: " + (
+                        "success" if dataset_mode == "uav" else "failure") + "; norm. precision: success"
+                    + (" (invisible frames: failure in all, LaSOT branch)" if dataset_mode == "lasot" else ""),
+                    "denominator": "all annotated frames", "accumulation": "float32 (as torch)",
+                    "sequence_average": "mean of per-sequence curves"})
+
+
+def _result(proto: str, mode: str, metrics: dict, seqs: list[SequenceInput], per_seq: list[dict],
+            curves: dict, seq_values: dict, settings: dict, seq_weights: dict | None = None,
+            notes: list[str] | None = None) -> EvalResult:
+    return EvalResult(
+        protocol=proto, dataset_mode=mode, metrics={k: float(v) for k, v in metrics.items()},
+        sequence_names=[s.name for s in seqs],
+        curves={k: _curve(t, v) for k, (t, v) in curves.items()},
+        per_sequence=per_seq,
+        seq_values={k: np.asarray(v, dtype=np.float64) for k, v in seq_values.items()},
+        seq_weights={k: np.asarray(v, dtype=np.float64) for k, v in (seq_weights or {}).items()},
+        settings=settings, notes=list(notes or []))
+
+
+@register_protocol("pytracking", kind="ope", default_for=[],
+                   metrics=["auc", "op50", "op75", "precision", "norm_precision"],
+                   source="OSTrack/STARK-family lib/test/analysis (SpikeTrack @1537db5)",
+                   description="pytracking analysis as shipped with OSTrack/STARK/SpikeTrack (lib/test/analysis): "
+                               "frame 0 = GT, +1/-1 IoU, float32 curves")
+def pytracking(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResult:
+    return _pytracking(sequences, dataset_mode, "lib")
+
+
+@register_protocol("pytracking-visionml", kind="ope", default_for=[],
+                   metrics=["auc", "op50", "op75", "precision", "norm_precision"],
+                   source="visionml/pytracking @7eb9e74 pytracking/analysis",
+                   description="upstream visionml pytracking analysis: as 'pytracking' but GT frames with "
+                               "x<=0 or y<=0 are invalid (since 2022-08)")
+def pytracking_visionml(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResult:
+    return _pytracking(sequences, dataset_mode, "vml")
+
+
+# --- pysot-toolkit OPEBenchmark ---------------------------------------------------------------------------
+
+@register_protocol("pysot", kind="ope", default_for=[],
+                   metrics=["auc", "precision", "norm_precision"],
+                   source="pysot-toolkit OPEBenchmark (SSTrack @a0fbfa1 pysot_toolkit/)",
+                   description="pysot-toolkit OPE: tracker's own frame 0, continuous IoU, precision valid where "
+                               "the GT centre is > 0, LaSOT absent frames count as failures")
+def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResult:
+    proto = "pysot"
+    ps, gs, lengths, kept_len = [], [], [], []
+    for s in sequences:
+        gt = _boxes(s.gt, proto, s.name, "ground-truth")
+        pred = _boxes(s.pred, proto, s.name, "predicted")
+        if len(pred) != len(gt):
+            raise _seq_error(proto, s.name, f"{len(pred)} predicted boxes for {len(gt)} annotated frames; "
+                             "the official toolkit fails on a length mismatch (IndexError)")
+        n_frame = len(gt)
+        if dataset_mode in LASOT_MODES:
+            vis = _visible(s, n_frame)
+            if vis is not None:
+                gt, pred = gt[vis], pred[vis]
+        ps.append(pred)
+        gs.append(gt)
+        lengths.append(n_frame)
+        kept_len.append(len(gt))
+    n = len(sequences)
+    seg = _segments(kept_len)
+    p, g = _cols(ps), _cols(gs)
+    with np.errstate(all="ignore"):
+        mask = (g[2] > 0) & (g[3] > 0)
+        iou = np.where(mask, _iou_continuous(g, p), -1.0)
+        gc, pc = _centers(g), _centers(p)
+        d = (gc - pc) ** 2
+        dist = np.where((gc[0] > 0) & (gc[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+        gwh = g[2:4] + 1e-16
+        gcn, pcn = gc / gwh, pc / gwh
+        d = (gcn - pcn) ** 2
+        ndist = np.where((gcn[0] > 0) & (gcn[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+    denom = np.asarray(lengths, dtype=np.float64)[:, None]
+    succ = _count_curves(iou, seg, n, PYSOT_OVERLAP_THR, ">") / denom
+    prec = _count_curves(dist, seg, n, CENTER_THR, "<=") / denom
+    nprec = _count_curves(ndist, seg, n, NORM_THR, "<=") / denom
+    succ_curve, prec_curve, nprec_curve = succ.mean(0), prec.mean(0), nprec.mean(0)
+    metrics = {"auc": np.mean(succ), "precision": prec_curve[20], "norm_precision": nprec_curve[20],
+               "op50": succ_curve[10], "op75": succ_curve[15]}
+    seq_auc = succ.mean(1)
+    per_seq = [{"name": s.name, "length": lengths[i], "auc": float(seq_auc[i]), "precision": float(prec[i, 20]),
+                "norm_precision": float(nprec[i, 20])} for i, s in enumerate(sequences)]
+    return _result(proto, dataset_mode, metrics, sequences, per_seq,
+                   {"success": (PYSOT_OVERLAP_THR, succ_curve), "precision": (CENTER_THR, prec_curve),
+                    "norm_precision": (NORM_THR, nprec_curve)},
+                   {"auc": seq_auc, "precision": prec[:, 20], "norm_precision": nprec[:, 20],
+                    "op50": succ[:, 10], "op75": succ[:, 15]},
+                   {"first_frame": "tracker's own box (not replaced)", "iou": "continuous, clipped to [0, 1]",
+                    "success": "iou > t, t = np.arange(0, 1.05, 0.05)", "precision": "centre error <= 20 px",
+                    "norm_precision": "<= 0.20 (centres / (gt wh + 1e-16))",
+                    "valid_frames": "success: gt w>0 & h>0 (else failure); precision: gt centre > 0 (else success)",
+                    "absent_frames": ("removed, counted as failures (LaSOT)" if dataset_mode in LASOT_MODES
+                                      else "not used"),
+                    "denominator": "all annotated frames", "sequence_average": "mean of per-sequence curves",
+                    "op50_op75": "success curve at 0.5 / 0.75 (not printed by pysot)"})
+
+
+# --- got10k toolkit, OTB/UAV123/NfS experiments ----------------------------------------------------------
+
+@register_protocol("got10k", kind="ope", default_for=[],
+                   metrics=["auc", "precision", "op50"],
+                   source="PyPI got10k 0.1.3 ExperimentOTB / ExperimentUAV123 / ExperimentNfS",
+                   description="got10k toolkit OTB-style report: frame 0 = GT, continuous IoU (+eps), no "
+                               "validity rules; dataset 'uav' drops NaN-GT frames")
+def got10k(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResult:
+    proto = "got10k"
+    ps, gs, lengths = [], [], []
+    for s in sequences:
+        gt = _boxes(s.gt, proto, s.name, "ground-truth")
+        pred = _boxes(s.pred, proto, s.name, "predicted")
+        if len(pred) < 2:
+            raise _seq_error(proto, s.name, f"{len(pred)} predicted row(s); the official toolkit cannot read "
+                             "single-row files (np.loadtxt gives a 1-D array) and crashes")
+        if len(pred) != len(gt):
+            raise _seq_error(proto, s.name, f"{len(pred)} predicted boxes for {len(gt)} annotated frames; "
+                             "the official toolkit asserts equal lengths")
+        pred = pred.copy()
+        pred[0] = gt[0]
+        if dataset_mode == "uav":
+            keep = ~np.isnan(gt).any(1)
+            gt, pred = gt[keep], pred[keep]
+        ps.append(pred)
+        gs.append(gt)
+        lengths.append(len(gt))
+    n = len(sequences)
+    seg = _segments(lengths)
+    p, g = _cols(ps), _cols(gs)
+    with np.errstate(all="ignore"):
+        iou = _iou_continuous(p, g, eps=float(np.finfo(float).eps))
+        d = (_centers(p) - _centers(g)) ** 2
+        ce = np.sqrt(d[0] + d[1])
+        denom = np.asarray(lengths, dtype=np.float64)[:, None]
+        succ = _count_curves(iou, seg, n, G10K_OVERLAP_THR, ">") / denom
+        prec = _count_curves(ce, seg, n, CENTER_THR, "<=") / denom
+    succ_curve, prec_curve = succ.mean(0), prec.mean(0)
+    metrics = {"auc": np.mean(succ_curve), "precision": prec_curve[20], "op50": succ_curve[10],
+               "op75": succ_curve[15]}
+    seq_auc = succ.mean(1)
+    per_seq = [{"name": s.name, "length": lengths[i], "auc": float(seq_auc[i]), "precision": float(prec[i, 20]),
+                "op50": float(succ[i, 10])} for i, s in enumerate(sequences)]
+    # ExperimentNfS scores exactly like ExperimentOTB; only the UAV123 experiment differs.
+    variant = "ExperimentUAV123" if dataset_mode == "uav" else "ExperimentOTB"
+    return _result(proto, dataset_mode, metrics, sequences, per_seq,
+                   {"success": (G10K_OVERLAP_THR, succ_curve), "precision": (CENTER_THR, prec_curve)},
+                   {"auc": seq_auc, "precision": prec[:, 20], "op50": succ[:, 10], "op75": succ[:, 15]},
+                   {"variant": variant, "first_frame": "replaced by ground truth",
+                    "iou": "continuous, inter / (union + eps), clipped to [0, 1]",
+                    "success": "iou > t, t = np.linspace(0, 1, 21)", "precision": "centre error <= 20 px",
+                    "valid_frames": ("frames with NaN GT removed from numerator and denominator"
+                                     if dataset_mode == "uav" else "all frames count (no validity rule)"),
+                    "sequence_average": "mean of per-sequence curves"})
+
+
+# --- got10k toolkit, GOT-10k val -------------------------------------------------------------------------
+
+def _clip_to_image(b: np.ndarray, w: float, h: float) -> None:
+    """got10k ``rect_iou(bound=...)`` clipping, in place and in the same order (x first, then w from x)."""
+    b[:, 0] = np.clip(b[:, 0], 0, w)
+    b[:, 1] = np.clip(b[:, 1], 0, h)
+    b[:, 2] = np.clip(b[:, 2], 0, w - b[:, 0])
+    b[:, 3] = np.clip(b[:, 3], 0, h - b[:, 1])
+
+
+@register_protocol("got10k-val", kind="ope", default_for=["got10k"],
+                   metrics=["ao", "sr50", "sr75"],
+                   source="PyPI got10k 0.1.3 ExperimentGOT10k(subset='val').report",
+                   description="GOT-10k toolkit (val): frame 0 excluded, boxes clipped to the image, cover>0 "
+                               "frames only, frames of all sequences and repetitions pooled; AO/SR0.5/SR0.75")
+def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> EvalResult:
+    proto = "got10k-val"
+    all_ious, per_seq, notes = [], [], []
+    seq_ao, seq_n = [], []
+    for s in sequences:
+        gt = _boxes(s.gt, proto, s.name, "ground-truth").copy()
+        runs = [_boxes(s.pred, proto, s.name, "predicted")] + [
+            _boxes(r, proto, s.name, f"repetition {k + 2}") for k, r in enumerate(s.extra_preds)]
+        for k, r in enumerate(runs):
+            if r.shape != gt.shape:
+                raise _seq_error(proto, s.name, f"repetition {k + 1} has {len(r)} boxes for {len(gt)} annotated "
+                                 "frames; the official toolkit asserts equal shapes")
+        cover = s.flag("cover")
+        keep = (_fit(cover, len(gt))[1:] > 0) if cover is not None else np.ones(len(gt) - 1, bool)
+        if cover is None and "no cover labels" not in " ".join(notes):
+            notes.append("no cover labels: all frames after the first are scored")
+        if s.image_size is None and "no image size" not in " ".join(notes):
+            notes.append("no image size: boxes are not clipped to the image")
+        anno = gt[1:]
+        ious = []
+        with np.errstate(all="ignore"):
+            for r in runs:
+                b = r[1:].copy()
+                if s.image_size is not None:
+                    w, h = float(s.image_size[0]), float(s.image_size[1])
+                    _clip_to_image(b, w, h)
+                    _clip_to_image(anno, w, h)  # the toolkit clips the annotation in place too
+                ious.append(_iou_continuous(b.T, anno.T, eps=float(np.finfo(float).eps))[keep])
+        seq_ious = np.concatenate(ious)
+        all_ious.append(seq_ious)
+        ao = float(np.mean(seq_ious)) if len(seq_ious) else float("nan")
+        sr = float(np.mean(seq_ious > 0.5)) if len(seq_ious) else float("nan")
+        per_seq.append({"name": s.name, "ao": ao, "sr50": sr, "length": len(gt) - 1,
+                        "repetitions": len(runs)})
+        seq_ao.append(ao)
+        seq_n.append(len(seq_ious))
+    ious = np.concatenate(all_ious)
+    curve = np.mean(ious[:, None] > G10K_VAL_THR[None, :], axis=0)
+    metrics = {"ao": np.mean(ious), "sr50": np.mean(ious > 0.5), "sr75": curve[75]}
+    sr50_seq = [d["sr50"] for d in per_seq]
+    sr75_seq = [float(np.mean(x > 0.75)) if len(x) else float("nan") for x in all_ious]
+    return _result(proto, dataset_mode, metrics, sequences, per_seq, {"success": (G10K_VAL_THR, curve)},
+                   {"ao": seq_ao, "sr50": sr50_seq, "sr75": sr75_seq},
+                   {"first_frame": "excluded", "iou": "continuous, inter / (union + eps), boxes clipped to image",
+                    "visible_frames": "cover > 0", "sr75": "success curve at index 75 (iou > 0.75)",
+                    "sequence_average": "frames of all sequences and repetitions pooled"},
+                   seq_weights={"ao": seq_n, "sr50": seq_n, "sr75": seq_n}, notes=notes)
+
+
+# --- LaSOT / TNL2K / OTB MATLAB toolkits -----------------------------------------------------------------
+
+def _matlab(sequences: list[SequenceInput], dataset_mode: str, proto: str, use_absent: bool) -> EvalResult:
+    rects, annos, seg_lens, full_lens, seq_absent = [], [], [], [], []
+    for s in sequences:
+        gt = _boxes(s.gt, proto, s.name, "ground-truth")
+        res = _boxes(s.pred, proto, s.name, "predicted")
+        n = len(gt)
+        if len(res) < n:
+            raise _seq_error(proto, s.name, f"{len(res)} result rows for {n} annotated frames; the official "
+                             f"toolkit fails (results({len(res) + 1},:) out of bound)")
+        res = res[:n]
+        gt_ok = ~np.isnan(gt).any(1)
+        bad = np.isnan(res).any(1) | (res[:, 2] <= 0) | (res[:, 3] <= 0)
+        res = _carry_forward(res, bad & gt_ok).copy()
+        res[0] = gt[0]
+        absent = _absent_flags(s, n) if use_absent else np.zeros(n, bool)
+        keep = ~absent
+        rects.append(res[keep])
+        annos.append(gt[keep])
+        seg_lens.append(int(keep.sum()))
+        full_lens.append(n)
+        seq_absent.append(int(absent.sum()))
+    n_seq = len(sequences)
+    seg = _segments(seg_lens)
+    r, g = _cols(rects), _cols(annos)
+    with np.errstate(all="ignore"):
+        cg, cr = _centers(g), _centers(r)
+        d = (cr - cg) ** 2
+        err = np.sqrt(d[0] + d[1])
+        d = (cr / g[2:] - cg / g[2:]) ** 2
+        err_n = np.sqrt(d[0] + d[1])
+        idx = (g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0)
+        cov = np.where(idx, _iou_pixel(r, g), -1.0)
+    err[~idx] = -1.0
+    err_n[~idx] = -1.0
+    denom = np.asarray(full_lens, dtype=np.float64)[:, None] + MATLAB_EPS
+    succ = _count_curves(cov, seg, n_seq, MATLAB_OVERLAP_THR, ">") / denom
+    prec = _count_curves(err, seg, n_seq, CENTER_THR, "<=") / denom
+    nprec = _count_curves(err_n, seg, n_seq, NORM_THR, "<=") / denom
+
+    def kept_mean(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        kept = curves.sum(1) > MATLAB_EPS     # plot_draw_save.m drops all-zero curves
+        with np.errstate(all="ignore"):
+            return (curves[kept].mean(0) if kept.any() else np.full(curves.shape[1], np.nan)), kept
+
+    succ_curve, k_s = kept_mean(succ)
+    prec_curve, k_p = kept_mean(prec)
+    nprec_curve, k_n = kept_mean(nprec)
+    metrics = {"auc": np.mean(succ_curve), "precision": prec_curve[20], "norm_precision": nprec_curve[20],
+               "op50": succ_curve[10], "op75": succ_curve[15]}
+    seq_auc = succ.mean(1)
+    per_seq = [{"name": s.name, "length": full_lens[i], "absent_frames": seq_absent[i],
+                "auc": float(seq_auc[i]), "precision": float(prec[i, 20]), "norm_precision": float(nprec[i, 20]),
+                "kept": bool(k_s[i])} for i, s in enumerate(sequences)]
+    notes = []
+    dropped = [s.name for s, k in zip(sequences, k_s) if not k]
+    if dropped:
+        notes.append(f"{len(dropped)} sequence(s) with an all-zero success curve left out of the average, as "
+                     f"the toolkit does: {', '.join(dropped[:5])}{' ...' if len(dropped) > 5 else ''}")
+    res = _result(proto, dataset_mode, metrics, sequences, per_seq,
+                  {"success": (MATLAB_OVERLAP_THR, succ_curve), "precision": (CENTER_THR, prec_curve),
+                   "norm_precision": (NORM_THR, nprec_curve)},
+                  {"auc": seq_auc, "precision": prec[:, 20], "norm_precision": nprec[:, 20],
+                   "op50": succ[:, 10], "op75": succ[:, 15]},
+                  {"first_frame": "replaced by ground truth",
+                   "invalid_results": "NaN / w<=0 / h<=0 rows carry the previous box forward",
+                   "iou": "pixel-inclusive (+1/-1)", "success": "iou > t, t = 0:0.05:1",
+                   "precision": "centre error <= 20 px", "norm_precision": "<= 0.20 (norm_dst = true run)",
+                   "valid_frames": "gt x>0 & y>0 & w>0 & h>0 (else failure in success, success in precision)",
+                   "absent_frames": ("removed, denominator = all frames (absent = failure)" if use_absent
+                                     else "none"),
+                   "sequence_average": "mean of per-sequence curves, all-zero curves dropped"},
+                  seq_weights={"auc": k_s, "op50": k_s, "op75": k_s, "precision": k_p, "norm_precision": k_n},
+                  notes=notes)
+    res.settings["n_sequences_kept"] = {"success": int(k_s.sum()), "precision": int(k_p.sum()),
+                                        "norm_precision": int(k_n.sum())}
+    return res
+
+
+@register_protocol("lasot-toolkit", kind="ope", default_for=["lasot", "lasot_ext", "tnl2k"],
+                   metrics=["auc", "precision", "norm_precision", "op50"],
+                   source="HengLan/LaSOT_Evaluation_Toolkit @95bf38a utils/*.m (TNL2K toolkit: same code)",
+                   description="official LaSOT / TNL2K MATLAB toolkit: frame 0 = GT, invalid results carried "
+                               "forward, absent frames failures, all-zero sequences dropped")
+def lasot_toolkit(sequences: list[SequenceInput], dataset_mode: str = "lasot") -> EvalResult:
+    return _matlab(sequences, dataset_mode, "lasot-toolkit", use_absent=True)
+
+
+@register_protocol("otb-toolkit", kind="ope", default_for=["otb100", "uav123", "nfs", "demo"],
+                   metrics=["auc", "precision", "norm_precision", "op50"],
+                   source="OTB MATLAB toolkit calcSeqErrRobust/calcRectInt (the code LaSOT's utils/*.m copy)",
+                   description="OTB MATLAB toolkit rules (the lasot-toolkit code without absent flags); "
+                               "no normalized precision in the original, reported as LaSOT computes it")
+def otb_toolkit(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResult:
+    return _matlab(sequences, dataset_mode, "otb-toolkit", use_absent=False)
+
+
+# --- TrackingNet devkit ----------------------------------------------------------------------------------
+
+def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
+    fn = getattr(np, "trapezoid", None) or getattr(np, "trapz")
+    return float(fn(y, x=x))
+
+
+@register_protocol("trackingnet-devkit", kind="ope", default_for=["trackingnet"],
+                   metrics=["auc", "precision", "norm_precision", "coverage"],
+                   source="SilvioGiancola/TrackingNet-devkit @79783f2 metrics.py",
+                   description="TrackingNet devkit: coordinates rounded, frame 0 = GT, iou >= t, scores are "
+                               "trapezoid AUCs of the success / precision / normalized precision curves")
+def trackingnet_devkit(sequences: list[SequenceInput], dataset_mode: str = "trackingnet") -> EvalResult:
+    proto = "trackingnet-devkit"
+    gs, ps, lengths, submitted = [], [], [], []
+    for s in sequences:
+        gt = np.round(_boxes(s.gt, proto, s.name, "ground-truth"))
+        n = len(gt)
+        if s.pred is None:       # no file in the submission: zeros, coverage 0
+            pred = np.zeros((n, 4))
+            submitted.append(False)
+        else:
+            raw = _boxes(s.pred, proto, s.name, "predicted")[:n]
+            pred = np.full((n, 4), np.nan)   # pandas index alignment: missing rows are NaN
+            pred[:len(raw)] = raw
+            submitted.append(True)
+        pred = np.round(pred)
+        if n:
+            pred[0] = gt[0]
+        gs.append(gt)
+        ps.append(pred)
+        lengths.append(n)
+    n_seq = len(sequences)
+    seg = _segments(lengths)
+    g, p = _cols(gs).T, _cols(ps).T
+    with np.errstate(all="ignore"):
+        ax2, ay2 = g[:, 0] + g[:, 2] - 1.0, g[:, 1] + g[:, 3] - 1.0
+        sx2, sy2 = p[:, 0] + p[:, 2] - 1.0, p[:, 1] + p[:, 3] - 1.0
+        acx, acy = g[:, 0] + (g[:, 2] + 1.0) / 2.0, g[:, 1] + (g[:, 3] + 1.0) / 2.0
+        scx, scy = p[:, 0] + (p[:, 2] + 1.0) / 2.0, p[:, 1] + (p[:, 3] + 1.0) / 2.0
+        # pandas max/min(axis=1) skip NaN
+        ix1, iy1 = np.fmax(g[:, 0], p[:, 0]), np.fmax(g[:, 1], p[:, 1])
+        ix2, iy2 = np.fmin(ax2, sx2), np.fmin(ay2, sy2)
+        iw = np.round(ix2 - ix1 + 1)
+        ih = np.round(iy2 - iy1 + 1)
+        iw = np.where(iw < 0, 0.0, iw)
+        ih = np.where(ih < 0, 0.0, ih)
+        inter = iw * ih
+        iou = inter / (g[:, 3] * g[:, 2] + p[:, 3] * p[:, 2] - inter)
+        dx, dy = acx - scx, acy - scy
+        dist = np.sqrt(dx * dx + dy * dy)
+        ndist = np.sqrt(dx / g[:, 2] * dx / g[:, 2] + dy / g[:, 3] * dy / g[:, 3])
+        sanity = (p[:, 3] + p[:, 2] + p[:, 0] + p[:, 1]) > 0
+    denom = np.asarray(lengths, dtype=np.float64)[:, None]
+    with np.errstate(all="ignore"):
+        succ = _count_curves(iou, seg, n_seq, TNET_SUCCESS_THR, ">=") / denom
+        prec = _count_curves(dist, seg, n_seq, TNET_PRECISION_THR, "<=") / denom
+        nprec = _count_curves(ndist, seg, n_seq, TNET_NORM_THR, "<=") / denom
+    succ_curve = np.zeros(21)
+    prec_curve = np.zeros(21)
+    nprec_curve = np.zeros(21)
+    for i in range(n_seq):   # the devkit accumulates sequence by sequence, then divides
+        succ_curve += succ[i]
+        prec_curve += prec[i]
+        nprec_curve += nprec[i]
+    succ_curve, prec_curve, nprec_curve = succ_curve / n_seq, prec_curve / n_seq, nprec_curve / n_seq
+    metrics = {"auc": _trapezoid(succ_curve, TNET_SUCCESS_THR),
+               "precision": _trapezoid(prec_curve, TNET_SUCCESS_THR),
+               "norm_precision": _trapezoid(nprec_curve, TNET_SUCCESS_THR),
+               "coverage": float(np.mean(sanity)) if len(sanity) else float("nan")}
+    seq_auc = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in succ])
+    seq_p = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in prec])
+    seq_np = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in nprec])
+    per_seq = [{"name": s.name, "length": lengths[i], "auc": float(seq_auc[i]), "precision": float(seq_p[i]),
+                "norm_precision": float(seq_np[i]), "submitted": submitted[i]} for i, s in enumerate(sequences)]
+    notes = [] if all(submitted) else [f"{submitted.count(False)} sequence(s) without results scored as zeros"]
+    return _result(proto, dataset_mode, metrics, sequences, per_seq,
+                   {"success": (TNET_SUCCESS_THR, succ_curve), "precision": (TNET_PRECISION_THR, prec_curve),
+                    "norm_precision": (TNET_NORM_THR, nprec_curve)},
+                   {"auc": seq_auc, "precision": seq_p, "norm_precision": seq_np},
+                   {"rounding": "np.round (half to even) on every coordinate", "first_frame": "replaced by GT",
+                    "iou": "pixel-inclusive (+1/-1) on rounded boxes", "success": "iou >= t, 21 steps",
+                    "precision": "trapezoid AUC over 0..50 px in 2.5 px steps",
+                    "norm_precision": "trapezoid AUC over 0..0.5 in 0.025 steps",
+                    "coverage": "fraction of frames whose x+y+w+h > 0",
+                    "sequence_average": "mean of per-sequence curves"}, notes=notes)

@@ -1,0 +1,92 @@
+"""TNL2K test (700 sequences), from the dataset or the TNL2K evaluation toolkit's annotations.
+
+Dataset layout: ``<root>/<seq>/groundtruth.txt`` (comma ``x,y,w,h``), ``language.txt`` (the sentence,
+first line) and ``imgs/`` (png or jpg, taken in lexicographic order as pytracking does). The known
+damaged frame ``test_015_Sord_video_Q01_done/imgs/00000492.png`` shows up in ``bench datasets check``.
+
+``annotations=DIR`` reads the toolkit (``annos/gt_rect/<seq>.txt``, ``annos/absent/<seq>.txt`` with
+trailing spaces, ``annos/att/<seq>_attribute.txt`` with 17 flags one per line) and the list
+``TNL2K_testing_set.txt``. The dataset itself ships no absent files: there ``absent`` is derived from the
+``0,0,0,0`` rows, which on the 700 test sequences coincide exactly with the toolkit's absent frames
+(65,253 of them). ``advSamp_monitor_bikeyellow`` has 930 absent flags for 929 boxes: flags are cut to
+the box count.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from bench.errors import DataError
+from bench.io import load_boxes
+from datasets.base import Dataset, EmptyFrames, PathListFrames, Sequence, load_flags, load_frame_flags, read_name_list
+from datasets.lasot import toolkit_annos, toolkit_list
+from datasets.registry import register_dataset
+
+LIST_FILE = "TNL2K_testing_set.txt"
+IMAGE_EXTS = (".png", ".jpg", ".jpeg")
+
+
+class TNL2KDataset(Dataset):
+    name = "tnl2k"
+    default_protocol = "lasot-toolkit"
+    dataset_mode = "tnl2k"
+
+    def __init__(self, root: Path | None = None, split: str | None = None, annotations: Path | None = None):
+        if split not in (None, "test"):
+            raise DataError(f"tnl2k: unknown split {split!r}; known: test")
+        self.root = Path(root) if root else None
+        self.annos = toolkit_annos(Path(annotations)) if annotations else None
+        self._names: list[str] | None = None
+        if self.annos is not None:
+            gt_dir = self.annos / "gt_rect"
+            if not gt_dir.is_dir():
+                raise DataError(f"{gt_dir}: TNL2K toolkit annotation folder not found")
+            listed = toolkit_list(Path(annotations), self.annos, LIST_FILE)
+            self._names = listed if listed is not None else sorted(p.stem for p in gt_dir.glob("*.txt"))
+
+    def names(self) -> list[str]:
+        if self._names is None:
+            if self.root is None or not self.root.is_dir():
+                raise DataError(f"{self.root}: tnl2k root folder not found")
+            if (self.root / LIST_FILE).is_file():
+                self._names = read_name_list(self.root / LIST_FILE)
+            else:
+                self._names = sorted(d.name for d in self.root.iterdir() if (d / "groundtruth.txt").is_file())
+        return self._names
+
+    def load(self, name: str) -> Sequence:
+        if self.annos is not None:
+            gt = load_boxes(self.annos / "gt_rect" / f"{name}.txt")
+            absent_file = self.annos / "absent" / f"{name}.txt"
+            problems: list[str] = []
+            absent = (load_frame_flags(absent_file, len(gt), problems) if absent_file.is_file()
+                      else (gt == 0).all(axis=1).astype(np.int64))
+            attributes = {}
+            att = self.annos / "att" / f"{name}_attribute.txt"
+            if att.is_file():
+                attributes["tnl2k_flags"] = load_flags(att).tolist()
+            return Sequence(name=name, frames=EmptyFrames(len(gt), name), ground_truth=gt,
+                            flags={"absent": absent}, attributes=attributes, dataset=self.name,
+                            extra={"problems": problems, "annotation": str(self.annos / "gt_rect" / f"{name}.txt")})
+        d = self.root / name
+        gt = load_boxes(d / "groundtruth.txt")
+        absent = (gt == 0).all(axis=1).astype(np.int64)
+        lang = d / "language.txt"
+        language = None
+        if lang.is_file():
+            lines = lang.read_text(encoding="utf-8", errors="replace").splitlines()
+            language = lines[0].strip() if lines else ""
+        imgs = d / "imgs"
+        files = ([os.path.join(imgs, e) for e in sorted(os.listdir(imgs)) if os.path.splitext(e)[1].lower() in IMAGE_EXTS]
+                 if imgs.is_dir() else [])
+        return Sequence(name=name, frames=PathListFrames(files), ground_truth=gt, flags={"absent": absent},
+                        language=language, dataset=self.name,
+                        extra={"annotation": str(d / "groundtruth.txt")})
+
+
+@register_dataset("tnl2k", needs_root=True, splits=["test"], dataset_mode="tnl2k", default_protocol="lasot-toolkit",
+                  description="TNL2K test: 700 sequences with language descriptions")
+def _tnl2k(root=None, split=None, annotations=None, **kw) -> Dataset:
+    return TNL2KDataset(root, split, annotations)

@@ -1,0 +1,202 @@
+"""``bench evaluate`` end to end on the embedded demo: layouts, name matching, bad input, JSON, CLI."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import datasets
+from bench.cli import main as cli
+from bench.errors import BenchError, DataError, ResultsError
+from bench.evaluation import evaluate_results, find_results, read_box_files
+from bench.io import format_boxes, load_boxes
+from bench.metrics import SequenceInput, evaluate
+
+DEMO = datasets.create_dataset("demo")
+
+
+def _gt(name: str) -> np.ndarray:
+    return DEMO.load(name).ground_truth
+
+
+def _write_tracker(folder: Path, shift: float = 3.0, names=("Crossing", "Couple", "Football1"), case=str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for n in names:
+        boxes = _gt(n).copy()
+        boxes[1:, 0] += shift
+        (folder / f"{case(n)}.txt").write_text(format_boxes(boxes))
+
+
+def _expected(shift: float, protocol: str = "otb-toolkit") -> dict:
+    inputs = []
+    for n in DEMO.names():
+        b = _gt(n).copy()
+        b[1:, 0] += shift
+        inputs.append(SequenceInput(n, _gt(n), b))
+    return evaluate(inputs, protocol, "otb").metrics
+
+
+def test_suite_store_layout_several_trackers(tmp_path):
+    _write_tracker(tmp_path / "A" / "demo", shift=2.0)
+    _write_tracker(tmp_path / "B" / "demo", shift=9.0)
+    rep = evaluate_results(tmp_path, "demo", protocol="otb-toolkit")
+    got = {ev.tracker: ev.result.metrics for ev in rep["evaluations"]}
+    assert set(got) == {"A", "B"}
+    assert got["A"] == _expected(2.0)
+    assert got["B"] == _expected(9.0)
+    assert got["A"]["auc"] > got["B"]["auc"]
+
+
+def test_toolkit_folder_names_matched_case_insensitively(tmp_path):
+    # a toolkit folder of <seq>.txt files with lower-case names and '-' for '_'
+    _write_tracker(tmp_path / "MyTracker", shift=4.0, case=lambda n: n.lower())
+    rep = evaluate_results(tmp_path / "MyTracker", "demo", protocol="pysot")
+    (ev,) = rep["evaluations"]
+    assert ev.tracker == "MyTracker"
+    assert ev.result.metrics == _expected(4.0, "pysot")
+    # folder named after the dataset: the tracker is its parent
+    _write_tracker(tmp_path / "T2" / "demo", shift=4.0)
+    (ev,) = evaluate_results(tmp_path / "T2" / "demo", "demo")["evaluations"]
+    assert ev.tracker == "T2"
+
+
+def test_dash_underscore_normalised(tmp_path):
+    folder = tmp_path / "trk"
+    folder.mkdir()
+    for n, f in (("Crossing", "crossing"), ("Couple", "COUPLE"), ("Football1", "football1")):
+        (folder / f"{f}.txt").write_text(format_boxes(_gt(n)))
+    tr = find_results(folder, "demo")[0]
+    assert tr.paths_for("Football1")[0].name == "football1.txt"
+    assert tr.paths_for("couple")[0].name == "COUPLE.txt"
+    from bench.evaluation import TrackerResults
+    t = TrackerResults("x", folder, {"human4_2": [folder / "human4-2.txt"]})
+    assert t.paths_for("Human4-2") and t.paths_for("HUMAN4_2")
+
+
+def test_default_protocol_comes_from_the_dataset(tmp_path):
+    _write_tracker(tmp_path / "A" / "demo", shift=1.0)
+    rep = evaluate_results(tmp_path, "demo")
+    assert rep["protocol"] == DEMO.default_protocol
+
+
+@pytest.mark.parametrize("content,line,what", [
+    ("1,2,3,4\n5,6,7\n", 2, "expected 4 values"),
+    ("1,2,3,4\n5,6,abc,8\n", 2, "not a number"),
+    ("1\t2\t3\t4\n5 6 7 8 9\n", 2, "expected 4 values"),
+])
+def test_bad_rows_name_file_and_line(tmp_path, content, line, what):
+    _write_tracker(tmp_path / "A" / "demo")
+    bad = tmp_path / "A" / "demo" / "Couple.txt"
+    bad.write_text(content)
+    with pytest.raises(DataError) as ei:
+        evaluate_results(tmp_path, "demo")
+    msg = str(ei.value)
+    assert f"{bad}:{line}:" in msg and what in msg and "\n" not in msg
+
+
+def test_missing_sequence_names_the_file(tmp_path):
+    _write_tracker(tmp_path / "A" / "demo", names=("Crossing", "Football1"))
+    with pytest.raises(ResultsError) as ei:
+        evaluate_results(tmp_path, "demo")
+    assert "Couple.txt" in str(ei.value) and "\n" not in str(ei.value)
+
+
+def test_no_results_at_all(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ResultsError, match="no result files"):
+        evaluate_results(tmp_path / "empty", "demo")
+
+
+def test_read_box_files_matches_load_boxes_on_every_format(tmp_path):
+    texts = {
+        "ints.txt": "1,2,3,4\n5,6,7,8\n",
+        "floats.txt": "1.5,2.25,3.125,4.0625\n0.1,0.2,0.30000000000000004,1e-3\n",
+        "tabs.txt": "1\t2\t3\t4\r\n5\t6\t7\t8\r\n",
+        "spaces.txt": "1 2 3 4\n 5  6 7 8 \n\n\n",
+        "nan.txt": "NaN,NaN,NaN,NaN\n1,2,3,4",
+        "neg.txt": "-1,-2,3,4\n",
+        "mixed.txt": "1, 2, 3, 4\n5,6,7,8\n",
+    }
+    paths = []
+    for name, t in texts.items():
+        (tmp_path / name).write_text(t)
+        paths.append(tmp_path / name)
+    for got, p in zip(read_box_files(paths), paths):
+        want = load_boxes(p)
+        assert got.shape == want.shape and np.array_equal(got, want, equal_nan=True), p.name
+    # one fast batch over integer files equals the per-file parse too
+    ints = [tmp_path / "ints.txt", tmp_path / "neg.txt"]
+    assert all(np.array_equal(a, load_boxes(p)) for a, p in zip(read_box_files(ints), ints))
+
+
+def test_got10k_layout_and_repetitions(tmp_path):
+    folder = tmp_path / "trk"
+    for n in DEMO.names():
+        (folder / n).mkdir(parents=True)
+        for r, shift in ((1, 0.0), (2, 5.0)):
+            b = _gt(n).copy()
+            b[:, 0] += shift
+            (folder / n / f"{n}_{r:03d}.txt").write_text(format_boxes(b))
+    (tr,) = find_results(folder, "demo")
+    assert [p.name for p in tr.paths_for("Couple")] == ["Couple_001.txt", "Couple_002.txt"]
+    rep = evaluate_results(folder, "demo", protocol="got10k-val")
+    (ev,) = rep["evaluations"]
+    assert ev.result.per_sequence[0]["repetitions"] == 2
+    # repetition 1 is perfect, repetition 2 is not: pooled AO is strictly between
+    assert 0.5 < ev.result.metrics["ao"] < 1.0
+
+
+def test_cli_prints_table_and_writes_json(tmp_path, capsys):
+    _write_tracker(tmp_path / "A" / "demo", shift=2.0)
+    _write_tracker(tmp_path / "B" / "demo", shift=6.0)
+    out = tmp_path / "figs.json"
+    rc = cli(["evaluate", "--results", str(tmp_path), "--dataset", "demo", "--protocol", "pytracking",
+              "--json", str(out), "--bootstrap", "50", "--compare", "A", "B", "--attributes"])
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "protocol pytracking" in text and "A - B" in text
+    d = json.loads(out.read_text())
+    assert d["protocol"] == "pytracking" and d["dataset"] == "demo"
+    fig = d["trackers"]["A"]["demo"]
+    assert fig["protocol"] == "pytracking"
+    assert abs(fig["metrics"]["auc"] - _expected(2.0, "pytracking")["auc"]) < 1e-12
+    assert set(fig["bootstrap"]["auc"]) >= {"estimate", "low", "high"}
+    assert "attributes" in fig and d["comparison"]["a"] == "A" and d["comparison"]["difference"] > 0
+
+
+def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, capsys):
+    _write_tracker(tmp_path / "A" / "demo")
+    (tmp_path / "A" / "demo" / "Crossing.txt").write_text("1,2,3,4\n1,2,x,4\n")
+    rc = cli(["evaluate", "--results", str(tmp_path), "--dataset", "demo"])
+    err = capsys.readouterr().err.strip()
+    assert rc != 0 and len(err.splitlines()) == 1 and "Crossing.txt:2" in err
+    rc = cli(["evaluate", "--results", str(tmp_path), "--dataset", "demo", "--protocol", "nope"])
+    err = capsys.readouterr().err.strip()
+    assert rc != 0 and "unknown protocol" in err and "lasot-toolkit" in err
+    rc = cli(["evaluate", "--results", str(tmp_path), "--dataset", "nodataset"])
+    err = capsys.readouterr().err.strip()
+    assert rc != 0 and "unknown dataset" in err
+
+
+def test_submission_zips(tmp_path):
+    from bench.submission import got10k_zip, read_zip_boxes, trackingnet_zip
+
+    folder = tmp_path / "trk" / "got10k"
+    _write_tracker(folder, shift=1.5)
+    for n in DEMO.names():
+        (folder / f"{n}_time.txt").write_text("".join("0.02\n" for _ in range(len(_gt(n)))))
+    (tr,) = find_results(tmp_path / "trk", "got10k")
+    z = got10k_zip(tr, tmp_path / "got.zip")
+    boxes = read_zip_boxes(z)
+    assert set(boxes) == {f"{n}/{n}_001.txt" for n in DEMO.names()} | {f"{n}/{n}_time.txt" for n in DEMO.names()}
+    want = _gt("Couple").copy()
+    want[1:, 0] += 1.5
+    assert np.array_equal(boxes["Couple/Couple_001.txt"], want)
+    z = trackingnet_zip(tr, tmp_path / "tn.zip")
+    assert set(read_zip_boxes(z)) == {f"{n}.txt" for n in DEMO.names()}
+    (folder / "Couple_time.txt").unlink()
+    with pytest.raises(BenchError, match="Couple_time.txt"):
+        got10k_zip(tr, tmp_path / "got2.zip")
