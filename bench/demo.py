@@ -224,6 +224,9 @@ class AnnotatedVideoWriter:
 
     def commit(self) -> None:
         self.writer.release()
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(self.tmp, 0o666 & ~mask)  # the usual permissions, not mkstemp's private 0600
         os.replace(self.tmp, self.path)
 
     def abort(self) -> None:
@@ -254,13 +257,22 @@ def annotate(frame: np.ndarray, box: Sequence[float], confidence: float, index: 
         cv2.rectangle(img, p1, p2, color, max(2, int(round(scale * 3))), cv2.LINE_AA)
         conf = "nan" if not np.isfinite(confidence) else f"{confidence:.2f}"
         _text(img, conf, (p1[0], max(int(14 * scale) + 2, p1[1] - 6)), scale * 0.8, color)
-    lines = [f"{tracker}  frame {index}", "FPS " + (f"{fps:.1f}" if fps else "-")]
+    lines = [f"{tracker}  frame {index}", "FPS " + (_fps_text(fps) if fps else "-")]
     for k, v in (extras or {}).items():
         lines.append(f"{k} {v}")
     step = int(30 * scale) + 4
+    # a dark panel behind the text keeps it legible on any background (scoreboards, snow, ...)
+    panel_w = int(max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, scale, 2)[0][0] for t in lines) + 20 * scale)
+    panel_h = step * len(lines) + int(12 * scale)
+    region = img[:min(panel_h, H), :min(panel_w, W)]
+    region[:] = (region.astype(np.uint16) * 2 // 5).astype(np.uint8)
     for i, line in enumerate(lines):
         _text(img, line, (int(10 * scale), step * (i + 1)), scale)
     return img
+
+
+def _fps_text(fps: float) -> str:
+    return f"{fps:.1f}" if fps >= 10 else f"{fps:.2f}" if fps >= 0.1 else f"{fps:.3f}"
 
 
 def contact_sheet(frames: list[np.ndarray], columns: int = 4, width: int = 1600) -> np.ndarray:
@@ -314,7 +326,7 @@ class SpikeMeter:
         from bench.efficiency.counter import EfficiencyCounter
         from bench.efficiency.energy import constants
 
-        self.counter = EfficiencyCounter(model)
+        self.counter = EfficiencyCounter(model, histogram=True)  # histogram=True: non-zero fractions too
         self.constants = constants(preset)
         self._totals = self._snapshot()
 

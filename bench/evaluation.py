@@ -17,135 +17,83 @@ it as written too).
 """
 from __future__ import annotations
 
-import io
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from bench.errors import DataError, ResultsError
-from bench.io import load_boxes
+from bench.errors import ConfigError, ResultsError
+from bench.io import load_many_boxes
 from bench.metrics import PROTOCOLS, EvalResult, SequenceInput, dataset_mode_for, default_protocol, evaluate
 from bench.registry import normalise_name
 
 _REP = re.compile(r"^(?P<seq>.+)_(?P<rep>\d{3})$")
 _SKIP_SUFFIXES = ("_time", "_stats", "_confidence", "_scores")
-_FAST_BYTES = b"0123456789,-\n"
-_WS = bytes.maketrans(b",\t;\r", b"    ")
 
 
 # --- reading many box files fast ------------------------------------------------------------------------
 
 def read_box_files(paths: list[Path]) -> list[np.ndarray]:
-    """Load many ``x,y,w,h`` files at once; same values (bit for bit) and same errors as ``load_boxes``.
-
-    All files are parsed in one call (pandas' C reader for plain integer CSV, ``np.fromstring`` -- a
-    correctly rounded strtod -- otherwise); any file whose row count does not come out right is re-read
-    with :func:`bench.io.load_boxes`, which names the bad file and line.
-    """
-    texts, rows = [], []
-    for p in paths:
-        try:
-            data = Path(p).read_bytes().rstrip()
-        except FileNotFoundError:
-            raise DataError(f"{p}: file not found") from None
-        except IsADirectoryError:
-            raise DataError(f"{p}: is a folder, expected a text file") from None
-        texts.append(data)
-        rows.append(data.count(b"\n") + 1 if data else 0)
-    if not paths:
-        return []
-    blob = b"\n".join(t for t in texts if t)
-    flat = _parse_blob(blob, sum(rows))
-    if flat is None:
-        return [load_boxes(p) for p in paths]  # slow path: exact error messages
-    out, start = [], 0
-    for n in rows:
-        out.append(flat[start:start + n])
-        start += n
-    return out
-
-
-def _parse_blob(blob: bytes, n_rows: int) -> np.ndarray | None:
-    """All rows of all files as (n_rows, 4), or None when anything looks wrong (then: slow exact path)."""
-    if not blob:
-        return np.zeros((0, 4))
-    if not blob.translate(None, _FAST_BYTES) and b"\n\n" not in blob:
-        import pandas as pd
-
-        try:
-            df = pd.read_csv(io.BytesIO(blob), sep=",", header=None, skip_blank_lines=False)
-            arr = df.to_numpy(dtype=np.float64)
-        except Exception:
-            return None
-        if arr.shape != (n_rows, 4) or np.isnan(arr).any():
-            return None
-        return arr
-    text = blob.translate(_WS)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            flat = np.fromstring(text, sep=" ")  # text mode: a correctly rounded strtod
-        except ValueError:
-            return None
-    if flat.size != 4 * n_rows:
-        return None
-    # every line must hold exactly 4 values: count token starts per line
-    buf = np.frombuffer(text, dtype=np.uint8)
-    newline = buf == 10
-    sep = newline | (buf == 32)
-    starts = ~sep
-    starts[1:] &= sep[:-1]
-    bounds = np.concatenate(([0], np.flatnonzero(newline), [len(buf)]))
-    per_line = np.diff(np.searchsorted(np.flatnonzero(starts), bounds))
-    if per_line.shape[0] != n_rows or (per_line != 4).any():
-        return None
-    return flat.reshape(n_rows, 4)
+    """Load many ``x,y,w,h`` files at once (one vectorised parse); values and errors as ``load_boxes``."""
+    return load_many_boxes(paths)
 
 
 # --- finding results -------------------------------------------------------------------------------------
 
 @dataclass
 class TrackerResults:
-    """One tracker's results for one dataset: normalised sequence name -> files (first = repetition 1)."""
+    """One tracker's results for one dataset.
+
+    ``files``: normalised sequence name -> files, repetition 1 first (``<seq>.txt``, or ``<seq>_001.txt``,
+    ``<seq>_002.txt``, ... flat or in ``<seq>/``). ``plain``: every ``<stem>.txt`` by its full normalised
+    stem, so a sequence whose own name ends in ``_001`` still finds its file.
+    """
 
     name: str
     folder: Path
     files: dict[str, list[Path]] = field(default_factory=dict)
+    plain: dict[str, Path] = field(default_factory=dict)
 
     def paths_for(self, seq: str) -> list[Path]:
-        return self.files.get(normalise_name(seq), [])
+        key = normalise_name(seq)
+        if key in self.files:
+            return self.files[key]
+        return [self.plain[key]] if key in self.plain else []
 
 
-def _index_folder(folder: Path) -> dict[str, list[Path]]:
-    """Result files in ``folder``: ``<seq>.txt`` or ``<seq>/<seq>_00r.txt`` (GOT-10k layout)."""
+def _rep_number(p: Path) -> int:
+    m = _REP.match(p.stem)
+    return 0 if m is None else int(m["rep"])
+
+
+def _index_folder(folder: Path) -> tuple[dict[str, list[Path]], dict[str, Path]]:
+    """Result files in ``folder``: ``<seq>.txt``, ``<seq>_00r.txt`` or ``<seq>/<seq>_00r.txt`` (GOT-10k)."""
     files: dict[str, list[Path]] = {}
+    plain: dict[str, Path] = {}
     try:
         entries = list(os.scandir(folder))
     except OSError:
-        return files
+        return files, plain
     for e in entries:
         name = e.name
         if e.is_file() and name.endswith(".txt"):
             stem = name[:-4]
             if stem.endswith(_SKIP_SUFFIXES):
                 continue
+            plain[normalise_name(stem)] = Path(e.path)
             m = _REP.match(stem)
-            if m and m.group("rep") != "000":
-                files.setdefault(normalise_name(m.group("seq")), []).append(Path(e.path))
-            else:
-                files.setdefault(normalise_name(stem), []).insert(0, Path(e.path))
+            key = normalise_name(m.group("seq")) if m and m.group("rep") != "000" else normalise_name(stem)
+            files.setdefault(key, []).append(Path(e.path))
         elif e.is_dir():
             reps = sorted(Path(e.path).glob(f"{glob_escape(name)}_[0-9][0-9][0-9].txt"))
             if reps:
                 files.setdefault(normalise_name(name), []).extend(reps)
     for k in files:
-        files[k] = sorted(files[k], key=lambda p: (0 if _REP.match(p.stem) is None else int(_REP.match(p.stem)["rep"])))
-    return files
+        files[k].sort(key=_rep_number)
+    return files, plain
 
 
 def glob_escape(s: str) -> str:
@@ -161,17 +109,19 @@ def find_results(results: str | os.PathLike, dataset: str,
     want = {normalise_name(t) for t in trackers} if trackers else None
     dkey = normalise_name(dataset)
     found: list[TrackerResults] = []
-    own = _index_folder(root)
+    own, own_plain = _index_folder(root)
     if own:
         name = root.parent.name if normalise_name(root.name) == dkey else root.name
-        found.append(TrackerResults(name, root, own))
+        found.append(TrackerResults(name, root, own, own_plain))
     else:
         for sub in sorted(p for p in root.iterdir() if p.is_dir()):
             ds_dir = next((d for d in sub.iterdir() if d.is_dir() and normalise_name(d.name) == dkey), None)
             folder = ds_dir if ds_dir is not None else sub
-            files = _index_folder(folder)
+            if ds_dir is None and (sub / "baseline").is_dir():   # VOT workspace: <tracker>/baseline/<seq>/
+                folder = sub / "baseline"
+            files, plain = _index_folder(folder)
             if files:
-                found.append(TrackerResults(sub.name, folder, files))
+                found.append(TrackerResults(sub.name, folder, files, plain))
     if want is not None:
         found = [t for t in found if normalise_name(t.name) in want]
         missing = want - {normalise_name(t.name) for t in found}
@@ -204,12 +154,56 @@ def build_inputs(sequences: list[Any], tracker: TrackerResults, repetitions: boo
     flat_extra = [p for ps in extra_idx for p in ps]
     boxes = read_box_files(main + flat_extra)
     preds, extras = boxes[:len(main)], iter(boxes[len(main):])
+    return [sequence_input(s, pred, [next(extras) for _ in ex]) for s, pred, ex in zip(sequences, preds, extra_idx)]
+
+
+def sequence_input(seq: Any, pred: np.ndarray, extra_preds: list[np.ndarray] | None = None,
+                   max_frames: int | None = None) -> SequenceInput:
+    """What the metrics need of one dataset sequence and a tracker's boxes for it.
+
+    ``max_frames`` scores only the first frames (a run made with ``bench run --max-frames``). VOT
+    sequences hand over their raw regions (polygons, masks), so overlaps use them rather than boxes.
+    """
+    gt, flags = seq.ground_truth, dict(seq.flags)
+    if max_frames is not None:
+        gt = gt[:max_frames]
+        flags = {k: (v[:max_frames] if getattr(v, "ndim", 0) == 1 and len(v) == len(seq.ground_truth) else v)
+                 for k, v in flags.items()}
+    extra = {}
+    regions = (getattr(seq, "extra", None) or {}).get("regions")
+    if regions is not None:
+        extra["regions"] = regions[:max_frames] if max_frames is not None else regions
+    return SequenceInput(name=seq.name, gt=gt, pred=pred, flags=flags, image_size=_image_size(seq),
+                         extra_preds=list(extra_preds or []), attributes=dict(getattr(seq, "attributes", {}) or {}),
+                         extra=extra)
+
+
+def build_vot_inputs(sequences: list[Any], tracker: TrackerResults, protocol: str) -> list[SequenceInput]:
+    """VOT result files (``<seq>/<seq>_001.txt``: region per line, ``1`` init, ``2`` failure, ``0`` skipped)
+    as trajectories; repetitions ``_002``... for the reset-based protocols. The VOT2020 multistart
+    experiment (anchor runs) is scored from a vot-toolkit workspace by ``bench vot analyse``; here vot2020
+    scores one run from frame 0 (its unsupervised experiment)."""
+    from bench.metrics.vot2018 import read_reset_trajectory
+
     inputs = []
-    for s, pred, ex in zip(sequences, preds, extra_idx):
-        size = _image_size(s)
+    for s in sequences:
+        paths = tracker.paths_for(s.name)
+        if not paths:
+            raise ResultsError(f"{tracker.folder / s.name / (s.name + '_001.txt')}: missing results of tracker "
+                               f"{tracker.name} for sequence {s.name}")
+        trajs = [read_reset_trajectory(p) for p in paths]
+        extra: dict[str, Any] = {}
+        regions = (getattr(s, "extra", None) or {}).get("regions")
+        if regions is not None:
+            extra["regions"] = regions
+        if protocol == "vot2020":
+            extra["trajectory"] = trajs[0]
+            pred, more = None, []
+        else:
+            pred, more = trajs[0], trajs[1:]
         inputs.append(SequenceInput(name=s.name, gt=s.ground_truth, pred=pred, flags=dict(s.flags),
-                                    image_size=size, extra_preds=[next(extras) for _ in ex],
-                                    attributes=dict(getattr(s, "attributes", {}) or {})))
+                                    image_size=_image_size(s), extra_preds=more,
+                                    attributes=dict(getattr(s, "attributes", {}) or {}), extra=extra))
     return inputs
 
 
@@ -244,7 +238,11 @@ def evaluate_results(results: str | os.PathLike, dataset: str, protocol: str | N
                      split: str | None = None, trackers: Iterable[str] | None = None,
                      attributes: bool = False, bootstrap: int = 0, seed: int = 0,
                      sequences: list[Any] | None = None, dataset_obj: Any = None) -> dict[str, Any]:
-    """Score every tracker found under ``results`` on ``dataset``; returns a JSON-able report."""
+    """Score every tracker found under ``results`` on ``dataset``.
+
+    Returns a report dict: dataset, protocol, settings, ``evaluations`` (one :class:`TrackerEvaluation`
+    per tracker) and the ``inputs`` built; ``bench.commands.evaluate.to_json`` turns it into JSON.
+    """
     from bench.metrics import attributes as attr_mod
     from bench.metrics import bootstrap as boot
 
@@ -258,11 +256,16 @@ def evaluate_results(results: str | os.PathLike, dataset: str, protocol: str | N
     mode = getattr(ds, "dataset_mode", None) or dataset_mode_for(dataset)
     found = find_results(results, dataset, trackers)
     seqs = sequences if sequences is not None else load_ground_truth(ds)
+    if seqs and all(len(s.ground_truth) > 1 and np.isnan(s.ground_truth[1:]).all() for s in seqs):
+        raise ConfigError(f"{ds.name}: the ground truth of this split is withheld (only first boxes); it is "
+                          "scored by the benchmark's server: pack the results with `bench submit`")
     repetitions = protocol == "got10k-val"
     evals: list[TrackerEvaluation] = []
     inputs_by_tracker: dict[str, list[SequenceInput]] = {}
+    vot = PROTOCOLS.get(protocol).meta.get("kind") == "vot"
     for tr in found:
-        inputs = build_inputs(seqs, tr, repetitions=repetitions)
+        inputs = (build_vot_inputs(seqs, tr, protocol) if vot
+                  else build_inputs(seqs, tr, repetitions=repetitions))
         inputs_by_tracker[tr.name] = inputs
         res = evaluate(inputs, protocol, mode)
         ev = TrackerEvaluation(tr.name, tr.folder, res)

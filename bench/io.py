@@ -6,10 +6,12 @@ naming the file and line.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -17,7 +19,6 @@ import numpy as np
 
 from bench.errors import DataError
 
-_DELIMS = str.maketrans({",": " ", "\t": " ", ";": " "})
 _SPLIT = re.compile(r"[,\s;]+")
 
 
@@ -83,26 +84,68 @@ def read_json(path: str | os.PathLike) -> Any:
         raise DataError(f"{path}:{line}: not valid JSON ({e.__class__.__name__})") from None
 
 
-def parse_boxes(text: str, source: str = "<text>", columns: int | None = 4) -> np.ndarray:
+_WS = bytes.maketrans(b",\t;\r", b"    ")
+_PLAIN_CSV_BYTES = b"0123456789,-\n"
+
+
+def _fast_parse(data: bytes, columns: int | None) -> np.ndarray | None:
+    """All rows as (N, columns) float64, or ``None`` when anything looks wrong.
+
+    ``None`` sends the caller to the line-by-line parser, which names the bad file and line; so this
+    path may only ever accept input that the slow path accepts too, with bit-identical values.
+    """
+    data = data.rstrip()
+    if not data:
+        return np.zeros((0, columns or 0))
+    if b"\n\n" in data or b"\n\r\n" in data:
+        return None  # a blank line inside the file: the slow path reports it
+    n_rows = data.count(b"\n") + 1
+    if columns and not data.translate(None, _PLAIN_CSV_BYTES):
+        import pandas as pd  # plain integer CSV: pandas' C reader is the fastest exact parser
+
+        try:
+            arr = pd.read_csv(io.BytesIO(data), sep=",", header=None, skip_blank_lines=False).to_numpy(np.float64)
+        except Exception:
+            return None
+        return arr if arr.shape == (n_rows, columns) and not np.isnan(arr).any() else None
+    text = data.translate(_WS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            flat = np.fromstring(text, sep=" ")  # text mode: a correctly rounded strtod, nan/inf included
+        except ValueError:
+            return None
+    # every line must hold exactly `columns` values: count token starts per line
+    buf = np.frombuffer(text, dtype=np.uint8)
+    newline = buf == 10
+    sep = newline | (buf == 32)
+    starts = ~sep
+    starts[1:] &= sep[:-1]
+    bounds = np.concatenate(([0], np.flatnonzero(newline), [len(buf)]))
+    per_line = np.diff(np.searchsorted(np.flatnonzero(starts), bounds))
+    width = columns or (int(per_line[0]) if len(per_line) else 0)
+    if per_line.shape[0] != n_rows or (per_line != width).any() or flat.size != width * n_rows:
+        return None
+    return flat.reshape(n_rows, width)
+
+
+def parse_boxes(text: str | bytes, source: str = "<text>", columns: int | None = 4) -> np.ndarray:
     """Parse rows of numbers (any of ``, \\t ;`` or spaces as delimiters) into a float64 array.
 
     ``columns`` fixes the expected row width (``None`` accepts any width, as long as all rows agree).
     Blank lines at the end are ignored; ``nan``/``NaN`` parse as NaN. A bad row raises
     :class:`DataError` naming ``source`` and the 1-based line.
     """
-    lines = text.splitlines()
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fast = _fast_parse(data, columns)
+    if fast is not None:
+        return fast
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise DataError(f"{source}: not a text file") from None
     while lines and not lines[-1].strip():
         lines.pop()
-    if not lines:
-        return np.zeros((0, columns or 0), dtype=np.float64)
-    # Fast path: one vectorised conversion; falls back to the line-by-line parser to locate any error.
-    try:
-        flat = np.array(text.translate(_DELIMS).split(), dtype=np.float64)
-        width = columns or len(lines[0].translate(_DELIMS).split())
-        if width and flat.size == width * len(lines):
-            return _check_widths(flat.reshape(len(lines), width), lines, width, source)
-    except ValueError:
-        pass
     rows = []
     width = columns
     for i, line in enumerate(lines, 1):
@@ -118,17 +161,7 @@ def parse_boxes(text: str, source: str = "<text>", columns: int | None = 4) -> n
         except ValueError:
             bad = next(t for t in tokens if not _is_float(t))
             raise DataError(f"{source}:{i}: not a number: {bad[:40]!r}") from None
-    return np.asarray(rows, dtype=np.float64).reshape(-1, width)
-
-
-def _check_widths(arr: np.ndarray, lines: list[str], width: int, source: str) -> np.ndarray:
-    # The vectorised path cannot see a row with 3 values followed by a row with 5; check cheaply.
-    for i, line in enumerate(lines, 1):
-        if line.count(",") + line.count("\t") + line.count(";") not in (0, width - 1) or not line.strip():
-            n = len(line.translate(_DELIMS).split())
-            if n != width:
-                raise DataError(f"{source}:{i}: expected {width} values, found {n}: {line.strip()[:60]!r}")
-    return arr
+    return np.asarray(rows, dtype=np.float64).reshape(-1, width or 0)
 
 
 def _is_float(token: str) -> bool:
@@ -139,18 +172,35 @@ def _is_float(token: str) -> bool:
         return False
 
 
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected a text file") from None
+
+
 def load_boxes(path: str | os.PathLike, columns: int | None = 4) -> np.ndarray:
     """Load an ``x,y,w,h``-per-line file (results or ground truth) as an (N, columns) float64 array."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8", errors="strict")
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected a text file") from None
-    return parse_boxes(text, str(path), columns)
+    return parse_boxes(_read_bytes(path), str(path), columns)
+
+
+def load_many_boxes(paths: Iterable[str | os.PathLike], columns: int = 4) -> list[np.ndarray]:
+    """:func:`load_boxes` over many files with one vectorised parse (scoring 280 LaSOT files at once).
+
+    Values and errors are those of :func:`load_boxes`: when the joint parse finds anything odd, every
+    file is re-read on its own so the error names the bad file and line.
+    """
+    paths = [Path(p) for p in paths]
+    texts = [_read_bytes(p).rstrip() for p in paths]
+    rows = [t.count(b"\n") + 1 if t else 0 for t in texts]
+    flat = _fast_parse(b"\n".join(t for t in texts if t), columns) if paths else None
+    if flat is None or len(flat) != sum(rows):
+        return [load_boxes(p, columns) for p in paths]
+    bounds = np.cumsum([0] + rows)
+    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def format_number(v: float) -> str:

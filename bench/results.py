@@ -20,7 +20,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
 import numpy as np
 
@@ -140,6 +140,11 @@ class RunFolder:
                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
         old = self.manifest()
         if old and not overwrite:
+            if old.get("config_hash") != new["config_hash"] and not self.finished():
+                # nothing finished under the old configuration (say it failed on a bad checkpoint):
+                # there is nothing to mix, so the new configuration takes the folder over
+                atomic_write_json(self.manifest_path, new)
+                return new
             if old.get("config_hash") != new["config_hash"]:
                 before, now = _identity(old.get("config", {})), _identity(config)
                 diff = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))

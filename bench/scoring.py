@@ -9,25 +9,22 @@ from bench.results import RunFolder
 
 
 def score_run(folder: RunFolder, dataset: Any, protocol: str | None = None,
-              sequences: list[str] | None = None) -> dict:
+              sequences: list[str] | None = None, max_frames: int | None = None) -> dict:
     """Accuracy (with the protocol named) and speed of the finished sequences in ``folder``."""
-    from bench.metrics import SequenceInput, evaluate
+    from bench.evaluation import sequence_input
+    from bench.metrics import evaluate
 
     protocol = protocol or dataset.default_protocol
     names = sequences if sequences is not None else [n for n in dataset.names() if folder.is_done(n)]
     inputs, frames, seconds = [], 0, 0.0
     for name in names:
         rec = folder.read_sequence(name)
-        seq = dataset.load(name)
-        inputs.append(SequenceInput(name=name, gt=seq.ground_truth, pred=rec.boxes, flags=seq.flags))
+        inputs.append(sequence_input(dataset.load(name), rec.boxes, max_frames=max_frames))
         if rec.times is not None and len(rec.times) > 1:
             frames += len(rec.times) - 1
             seconds += float(np.sum(rec.times[1:]))
     out: dict = {"protocol": protocol, "sequences": len(names), "frames": frames,
-                 "fps": frames / seconds if seconds > 0 else float("nan")}
+                 "fps": frames / seconds if seconds > 0 else float("nan"), "metrics": {}}
     if inputs:
-        result = evaluate(inputs, protocol=protocol, dataset_mode=dataset.dataset_mode)
-        out["metrics"] = dict(result.metrics)
-    else:
-        out["metrics"] = {}
+        out["metrics"] = dict(evaluate(inputs, protocol=protocol, dataset_mode=dataset.dataset_mode).metrics)
     return out

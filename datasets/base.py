@@ -31,6 +31,8 @@ def decode_image(data: bytes, source: str) -> np.ndarray:
     """Decode JPEG/PNG bytes to RGB; grayscale frames (OTB's Dog1) become 3 equal channels."""
     import cv2
 
+    if not data:
+        raise DataError(f"{source}: empty image file")
     img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if img is None:
         raise DataError(f"{source}: unreadable or corrupt image")

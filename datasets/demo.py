@@ -19,7 +19,7 @@ DEMO_SEQUENCES = ("Crossing", "Couple", "Football1")
 
 class DemoDataset(Dataset):
     name = "demo"
-    default_protocol = "pytracking"
+    default_protocol = "otb-toolkit"
     dataset_mode = "otb"
 
     def __init__(self, root: Path = DEMO_ROOT):

@@ -5,8 +5,6 @@ against it; the output video is re-opened with OpenCV to prove it is playable an
 """
 from __future__ import annotations
 
-import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -178,7 +176,13 @@ def test_spiking_tracker_gets_per_frame_firing_rate_and_energy(clip, tmp_path):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1, bias=False), NILIFNeuron(), nn.Conv2d(4, 2, 1, bias=False)).eval()
     counts: list[float] = []
-    model[1].register_forward_hook(lambda m, i, o: counts.append(float((o * MAX_LEVEL).mean())))
+    firing: list[float] = []
+
+    def spy(module, inputs, out):
+        counts.append(float((out * MAX_LEVEL).mean()))
+        firing.append(float((out > 0).double().mean()))
+
+    model[1].register_forward_hook(spy)
 
     class TinySpiking(Tracker):
         name, spiking = "tiny_snn", True
@@ -204,11 +208,11 @@ def test_spiking_tracker_gets_per_frame_firing_rate_and_energy(clip, tmp_path):
     macs_real = 4 * 3 * 9 * S * S      # conv1: Cout*Cin*k*k*H*W, fed by pixels -> E_MAC each
     macs_spike = 2 * 4 * 1 * S * S     # conv2: fed by spikes -> E_AC per synaptic operation
     assert len(counts) == 6
-    for row, c in zip(res.per_frame, counts):
+    for row, c, f in zip(res.per_frame, counts, firing):
         expected_mj = (4.6 * macs_real + 0.9 * macs_spike * c) * 1e-9
         assert row["energy_mJ"] == pytest.approx(expected_mj, rel=1e-6)
         assert row["mean_spike_count"] == pytest.approx(c, rel=1e-6)
-        assert 0 < row["firing_rate"] <= 1
+        assert 0 < f < 1 and row["firing_rate"] == pytest.approx(f, rel=1e-6)
     header = (tmp_path / "s_frames.csv").read_text().splitlines()[0]
     assert header == "frame,confidence,seconds,firing_rate,mean_spike_count,energy_mJ,gmacs,gsops"
     assert count_frames(tmp_path / "s.mp4")[0] == 6
@@ -276,3 +280,25 @@ def test_bad_input_is_one_line_error(what, clip, tmp_path, capsys, monkeypatch):
     assert lines[0].startswith("bench: error: ") and needle in lines[0], lines[0]
     after = {p.name for p in tmp_path.iterdir()}
     assert after == before, f"left behind: {after - before}"  # no output, no temporary file
+
+
+# --- the real clip ---------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_real_clip_bell_gives_375_annotated_frames(shared, tmp_path, capsys):
+    """../shared/data/video/bell.mp4 (H.264, 375 frames, 1280x720); first box read off frame 1 by eye
+    (SOURCES.md: the player with the ball at x 878-918, y 466-535)."""
+    video = shared / "data" / "video" / "bell.mp4"
+    if not video.is_file():
+        pytest.skip(f"{video} is absent")
+    out = tmp_path / "bell_kcf.mp4"
+    rc, _, err = run_cli(["demo", "-t", "kcf", "--video", str(video), "--init", "878,466,40,69", "--out", str(out),
+                          "--no-progress"], capsys)
+    assert rc == 0, err
+    assert count_frames(out) == (375, 1280, 720)
+    boxes = load_boxes(out.with_suffix(".txt"))
+    assert boxes.shape == (375, 4)
+    np.testing.assert_array_equal(boxes[0], [878, 466, 40, 69])
+    # the player barely moves in the first 20 frames (checked by eye): the box stays on him
+    centres = boxes[:20, :2] + boxes[:20, 2:] / 2
+    assert np.all(np.hypot(centres[:, 0] - 898, centres[:, 1] - 500.5) < 40)

@@ -239,7 +239,7 @@ def test_python_loop_over_time_steps_gives_one_entry_per_step():
     xs = torch.randn(3, 1, 10, dtype=torch.float64) * 2
     spikes = []
     net.node.register_forward_hook(lambda m, i, o: spikes.append(o.detach().clone()))
-    c = count_once(net, None, xs, spike_scale=1)
+    c = count_once(net, None, xs, spike_scale=1, histogram=True)
     fc1, fc2 = _row(c, "fc1"), _row(c, "fc2")
     assert fc1.calls == 3 and fc1.macs == 3 * 10 * 8 and fc1.sops == 0
     per_step = [float(s.sum()) * 4 for s in spikes]     # binary: each spike meets 4 outputs
@@ -330,3 +330,18 @@ def test_meta_device_counts_macs_without_storage():
         net = EncodeSNN()
     c = count_once(net, None, torch.empty(3, 1, 3, 5, 5, device="meta"))
     assert _row(c, "pw").macs == 3 * 6 * 25 * 8
+
+
+def test_rare_signature_is_waited_for_in_full_mode():
+    """A signature seen once (e.g. a template-update frame of a model without branch labels) makes the
+    following frames run in full mode until it shows up again, then counting returns to cheap mode."""
+    net = EncodeSNN().double()
+    c = EfficiencyCounter(net, spike_scale=4)
+    shapes = [(5, 5), (5, 5), (7, 7), (5, 5), (5, 5), (7, 7), (5, 5), (5, 5), (7, 7)]
+    for shape in shapes:
+        with c.frame("track"):
+            net(torch.randn(1, 1, 3, *shape, dtype=torch.float64))
+    c.detach()
+    # frame 1 full; frame 3 (7x7) missed; frames 4, 5, 6 full (6 counts 7x7); 7-9 cheap
+    assert c.uncounted_segments == 1 and c.full_frames == 4
+    assert _row(c, "stem").macs == 8 * 27 * (6 * 25 + 2 * 49)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -200,3 +199,51 @@ def test_submission_zips(tmp_path):
     (folder / "Couple_time.txt").unlink()
     with pytest.raises(BenchError, match="Couple_time.txt"):
         got10k_zip(tr, tmp_path / "got2.zip")
+
+
+def test_sequence_names_ending_in_three_digits_are_not_repetitions(tmp_path):
+    from bench.evaluation import _index_folder, TrackerResults
+
+    for stem in ("car_001", "walk", "walk_002", "bike_001", "bike_002"):
+        (tmp_path / f"{stem}.txt").write_text("1,2,3,4\n")
+    files, plain = _index_folder(tmp_path)
+    tr = TrackerResults("t", tmp_path, files, plain)
+    assert [p.name for p in tr.paths_for("car_001")] == ["car_001.txt"]
+    assert [p.name for p in tr.paths_for("walk")] == ["walk.txt", "walk_002.txt"]
+    assert [p.name for p in tr.paths_for("bike")] == ["bike_001.txt", "bike_002.txt"]
+
+
+def test_withheld_ground_truth_points_to_submit(tmp_path):
+    from bench.errors import ConfigError
+    from datasets.base import Dataset, EmptyFrames, Sequence
+
+    class TestSplit(Dataset):
+        name, dataset_mode, default_protocol = "got10k", "got10k", "got10k-val"
+
+        def names(self):
+            return ["GOT-10k_Test_000001"]
+
+        def load(self, name):
+            gt = np.full((5, 4), np.nan)
+            gt[0] = [1, 2, 3, 4]
+            return Sequence(name=name, frames=EmptyFrames(5, name), ground_truth=gt)
+
+    (tmp_path / "trk").mkdir()
+    (tmp_path / "trk" / "GOT-10k_Test_000001.txt").write_text("1,2,3,4\n" * 5)
+    with pytest.raises(ConfigError, match="bench submit"):
+        evaluate_results(tmp_path / "trk", "got10k", dataset_obj=TestSplit())
+
+
+def test_cli_several_protocols_in_one_call(tmp_path, capsys):
+    _write_tracker(tmp_path / "A" / "demo", shift=2.0)
+    out = tmp_path / "many.json"
+    assert cli(["evaluate", "-r", str(tmp_path), "-d", "demo", "-p", "pysot,otb-toolkit", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "protocol pysot" in text and "protocol otb-toolkit" in text
+    d = json.loads(out.read_text())
+    assert d["protocols"] == ["pysot", "otb-toolkit"]
+    figs = d["trackers"]["A"]["demo"]
+    assert figs["pysot"]["metrics"]["auc"] == _expected(2.0, "pysot")["auc"]
+    assert figs["otb-toolkit"]["metrics"]["auc"] == _expected(2.0, "otb-toolkit")["auc"]
+    assert cli(["evaluate", "-r", str(tmp_path), "-d", "demo", "-p", "pysot,nope"]) != 0
+    assert "unknown protocol 'nope'" in capsys.readouterr().err

@@ -120,3 +120,67 @@ def test_otb100_all_nine_trackers_score(otb):
     for name, inputs in otb.items():
         r = evaluate(inputs, "pytracking", "otb")
         assert 0.55 < r.metrics["auc"] < 0.72, name
+
+
+@pytest.mark.parametrize("dataset,folder,family,n_attr", [
+    ("tnl2k", "tnl2k", "tnl2k", 17),
+    ("uav123", "uav123", "uav", 12),
+])
+def test_attribute_subsets_match_the_toolkit_attribute_files(shared, dataset, folder, family, n_attr):
+    """Perfect predictions (the GT itself) through the adapters: every attribute subset has as many
+    sequences as the toolkit's attribute files flag."""
+    import datasets
+    from bench.metrics import SequenceInput
+    from bench.metrics.attributes import TABLES, attribute_results
+
+    ds = datasets.create_dataset(dataset, annotations=shared / "data" / folder)
+    seqs = [ds.load(n) for n in ds.names()]
+    inputs = [SequenceInput(s.name, s.ground_truth, np.nan_to_num(s.ground_truth), flags=s.flags,
+                            attributes=s.attributes) for s in seqs]
+    att = attribute_results(inputs, "lasot-toolkit", ds.dataset_mode, dataset)
+    assert len(TABLES[family]) == n_attr
+    att_dir = shared / "data" / folder / ("annos/att" if dataset == "tnl2k" else "anno/att")
+    counts = np.zeros(n_attr, int)
+    for s in seqs:
+        f = att_dir / (f"{s.name}_attribute.txt" if dataset == "tnl2k" else f"{s.name}.txt")
+        counts += np.loadtxt(f, delimiter="," if dataset != "tnl2k" else None).reshape(-1).astype(int) > 0
+    want = {a: int(c) for (a, _), c in zip(TABLES[family], counts) if c > 0}
+    assert {a: v["n_sequences"] for a, v in att.items()} == want
+
+
+def test_got10k_submission_from_real_results(shared, tmp_path):
+    from bench.evaluation import find_results, read_box_files
+    from bench.submission import got10k_zip, read_zip_boxes
+
+    (tr,) = find_results(shared / "data" / "raw_results" / "GOT10k_test", "got10k")
+    z = got10k_zip(tr, tmp_path / "sub.zip")
+    members = read_zip_boxes(z)
+    assert len(members) == 360  # 180 sequences x (boxes + times)
+    name = "GOT-10k_Test_000001"
+    want = read_box_files([tr.paths_for(name)[0]])[0]
+    assert np.array_equal(members[f"{name}/{name}_001.txt"], want)
+    assert len(members[f"{name}/{name}_time.txt"]) == len(want)
+
+
+def test_evaluate_reads_vot_reset_based_results(shared, tmp_path):
+    """A VOT baseline result file (codes 1/2/0 and polygons) on the real 'bag' sequence: one failure."""
+    import shutil
+
+    from bench.evaluation import evaluate_results
+
+    root = tmp_path / "vot"
+    (root / "bag").mkdir(parents=True)
+    shutil.copy(shared / "data" / "vot" / "bag" / "groundtruth.txt", root / "bag" / "groundtruth.txt")
+    (root / "list.txt").write_text("bag\n")
+    lines = (root / "bag" / "groundtruth.txt").read_text().splitlines()
+    lines[0] = "1"
+    lines[50:55] = ["2", "0", "0", "0", "0"]   # failure at frame 51, skipped frames, re-init 5 frames later
+    lines[55] = "1"
+    out = tmp_path / "res" / "trk" / "baseline" / "bag"
+    out.mkdir(parents=True)
+    (out / "bag_001.txt").write_text("\n".join(lines) + "\n")
+    vottk = evaluate_results(tmp_path / "res", "vot2018", protocol="vot2018", root=root)["evaluations"][0]
+    pysot = evaluate_results(tmp_path / "res", "vot2018", protocol="vot2018-pysot", root=root)["evaluations"][0]
+    assert vottk.result.metrics["failures"] == 1.0
+    assert pysot.result.metrics["lost_number"] == 1.0
+    assert 0.99 < vottk.result.metrics["accuracy"] <= 1.0

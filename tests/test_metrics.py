@@ -164,3 +164,20 @@ def test_result_to_dict_is_json_and_names_the_protocol():
     d = evaluate([_seq(gt, gt)], "trackingnet-devkit").to_dict()
     json.dumps(d)
     assert d["protocol"] == "trackingnet-devkit" and d["metrics"]["auc"] == pytest.approx(1.0)
+
+
+def test_vectorised_curve_counts_equal_plain_threshold_loops():
+    from bench.metrics import ope
+
+    rng = np.random.default_rng(1)
+    n = 20000
+    seg = np.sort(rng.integers(0, 7, n))
+    for thr in (ope.PT_OVERLAP_THR, ope.PYSOT_OVERLAP_THR, ope.G10K_VAL_THR, ope.CENTER_THR, ope.NORM_THR,
+                ope.TNET_PRECISION_THR):
+        v = rng.uniform(-0.2 * thr[-1], 1.2 * thr[-1], n)
+        v[:2000] = thr[rng.integers(0, len(thr), 2000)]          # exact ties with every threshold
+        v[2000:2006] = [np.nan, np.inf, -np.inf, -1.0, np.nextafter(thr[5], 1), np.nextafter(thr[5], -1)]
+        for op, cmp in ((">", np.greater), (">=", np.greater_equal), ("<=", np.less_equal)):
+            got = ope._count_curves(v, seg, 7, thr, op)
+            want = np.array([[np.sum(cmp(v[seg == s], t)) for t in thr] for s in range(7)])
+            assert np.array_equal(got, want), (op, thr[:3])

@@ -103,7 +103,8 @@ def test_manifest_records_config_checkpoint_hash_and_code_version(tmp_path):
     stamp = folder.manifest_path.stat().st_mtime_ns
     folder.start(spec.config())
     assert folder.manifest_path.stat().st_mtime_ns == stamp
-    # other weights behind the same file name: refused, naming the key that differs
+    # other weights behind the same file name, once a sequence is finished: refused, naming the key
+    folder.write_sequence("Crossing", [[1, 2, 3, 4]] * 7)
     ckpt.write_bytes(b"other weights")
     with pytest.raises(ResultsError, match="checkpoint_sha256") as e:
         folder.start(spec.config())
@@ -141,3 +142,14 @@ def test_unfinished_sequence_without_box_file_is_redone(tmp_path):
     assert report.computed == ["Crossing"]
     rec = RunFolder(folder.path).read_sequence("Crossing")
     assert len(rec.boxes) == 5 and len(rec.times) == 5
+
+
+def test_a_run_that_finished_nothing_does_not_block_a_corrected_configuration(tmp_path):
+    """A first attempt that failed before finishing any sequence (say, on a bad checkpoint) leaves only
+    a manifest; fixing the configuration must not be refused as 'mixing'."""
+    spec = RunSpec(tracker="kcf", results=str(tmp_path), max_frames=3)
+    spec.folder().start(spec.config())
+    fixed = RunSpec(tracker="kcf", results=str(tmp_path), max_frames=4)
+    report = run(fixed, sequences=["Crossing"], progress=False)
+    assert report.computed == ["Crossing"]
+    assert json.loads(spec.folder().manifest_path.read_text())["config"]["max_frames"] == 4

@@ -47,20 +47,36 @@ def test_state_dict_names_shapes_and_params_equal_official(shared, cfg):
     assert set(keys["inference_model"]["encoder_temp_state_dict"]) <= {k[len("encoder."):] for k in ours if k.startswith("encoder.")}
 
 
-@pytest.mark.parametrize("cfg", ["s256_t1", "b384_t3"])
-def test_model_outputs_have_official_shapes(cfg):
+@pytest.mark.parametrize("cfg", ["s256_t1", "b256_t3", "b384_t3"])
+def test_output_shapes_and_macs_per_branch_equal_official(shared, cfg):
+    """Meta-device forwards: official output shapes, and conv/matmul MACs of each branch equal the
+    official inference modules' (measured_figures.json, torch.utils.flop_counter)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    figures = json.loads((shared / "reference" / "spiketrack" / "measured_figures.json").read_text())
+    fig = figures["configs"][f"spiketrack_{cfg}"]
     c = CONFIGS[cfg]
     model = build_model(c, meta=True)
     crop = lambda: torch.empty(1, 3, c.crop_size, c.crop_size, device="meta")  # noqa: E731
     with torch.no_grad():
-        out = model([crop() for _ in range(c.num_templates)], crop())
-        mem = model.encode_templates([crop() for _ in range(c.num_templates)])
+        with FlopCounterMode(display=False) as template_flops:
+            mem = model.encode_templates([crop() for _ in range(c.num_templates)])
+        with FlopCounterMode(display=False) as search_flops:
+            xz = model.encode_search(crop(), mem)
+        with FlopCounterMode(display=False) as head_flops:
+            out = model.decoder(xz)
+        full = model([crop() for _ in range(c.num_templates)], crop())
+    gmac = lambda f: f.get_total_flops() / 2e9  # noqa: E731
+    assert gmac(template_flops) == pytest.approx(fig["GMAC_template_branch_per_update"], abs=1e-4)
+    assert gmac(search_flops) == pytest.approx(fig["GMAC_search_encoder_per_frame"], abs=1e-4)
+    assert gmac(head_flops) == pytest.approx(fig["GMAC_head_per_frame"], abs=1e-4)
     fs = c.feat_size
-    assert out["score_map"].shape == (1, 1, fs, fs)
-    assert out["size_map"].shape == (1, 2, fs, fs)
-    assert out["offset_map"].shape == (1, 2, fs, fs)
-    assert out["pred_boxes"].shape == (1, 1, 4)
-    assert out["xz"].shape == (1, 1, c.hidden_dim, fs, fs)
+    for o in (out, full):
+        assert o["score_map"].shape == (1, 1, fs, fs)
+        assert o["size_map"].shape == (1, 2, fs, fs)
+        assert o["offset_map"].shape == (1, 2, fs, fs)
+        assert o["pred_boxes"].shape == (1, 1, 4)
+    assert full["xz"].shape == xz.shape == (1, 1, c.hidden_dim, fs, fs)
     dims = [c.embed_dims[i] for i in (0, 1, 2, 2, 3, 3)]
     assert [tuple(m.shape) for m in mem] == [(c.num_templates, 1, 8, d // 8, d // 2) for d in dims]
 
@@ -146,6 +162,19 @@ def test_truncated_checkpoint(s256_t1_checkpoint, tmp_path):
     assert "cut.pth.tar" in _one_line(err)
 
 
+def test_pickled_objects_need_explicit_trust(s256_t1_checkpoint, tmp_path):
+    import argparse
+
+    _, sd = s256_t1_checkpoint
+    path = tmp_path / "with_args.pth.tar"
+    torch.save({"net": sd, "args": argparse.Namespace(lr=4e-4)}, path)
+    with pytest.raises(CheckpointError) as err:
+        trackers.create_model("spiketrack_s256_t1", checkpoint=str(path))
+    assert "trust" in _one_line(err)
+    model = trackers.create_model("spiketrack_s256_t1", checkpoint=str(path), trust_checkpoint=True)
+    assert torch.equal(model.state_dict()["decoder.conv5_ctr.weight"], sd["decoder.conv5_ctr.weight"].float())
+
+
 def test_not_a_state_dict(tmp_path):
     bad = tmp_path / "list.pth.tar"
     torch.save({"net": [1, 2, 3], "epoch": 3}, bad)
@@ -194,6 +223,17 @@ def test_sample_target_geometry_rounding_and_edge_padding():
     assert crop.shape == (8, 8, 3) and rf == 2.0
     with pytest.raises(ValueError):
         sample_target(img, (1, 1, 0, 0), 4.0, 8)
+
+
+def test_crop_mask_marks_padding():
+    from trackers.common import crop_mask
+
+    # crop [8, 12) x [3, 7) of a 10x12 image: the "+1" quirk pads the last column
+    mask = crop_mask((10, 12), (9, 4, 2, 2), 2.0, None)
+    assert mask.shape == (4, 4) and mask[:, 3].all() and not mask[:, :3].any()
+    # crop leaving the top-left corner: x1 = y1 = -1
+    mask = crop_mask((10, 12), (0, 0, 2, 2), 2.0, None)
+    assert mask[0].all() and mask[:, 0].all() and not mask[1:, 1:].any()
 
 
 def test_normalize_crop_imagenet():
@@ -272,6 +312,8 @@ def test_t1_never_updates_and_box_stays_in_image(tmp_path):
     t = _tiny_tracker(1)
     frames = _frames(3, seed=1)
     t.initialize(frames[0], (140, 100, 30, 30), {"dataset": "otb", "sequence": "edge"})
+    fr = t.sequence_stats()["firing_rates"]
+    assert fr["search"]["images"] == 0 and fr["search"]["overall"] is None and fr["template"]["images"] == 1
     t.update_interval, t.update_threshold = 1, -1.0
     for img in frames[1:]:
         r = t.track(img)
@@ -300,6 +342,31 @@ def test_registered_tracker_tracks_one_frame():
 def test_level_histogram_counts_levels_per_step():
     spikes = torch.tensor([[0.0, 0.25, 0.25, 1.0], [0.5, 0.75, 0.0, 0.0]])
     assert level_histogram(spikes).tolist() == [[1, 2, 0, 0, 1], [2, 0, 1, 1, 0]]
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 4099), (3, 2, 8192), (2, 70001)])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_packed_level_histogram_equals_plain_count(shape, dtype):
+    g = torch.Generator().manual_seed(sum(shape))
+    levels = torch.randint(0, 5, shape, generator=g)
+    expected = [[int((row == k).sum()) for k in range(5)] for row in levels.reshape(shape[0], -1)]
+    assert level_histogram(levels.to(dtype) / 4).tolist() == expected
+
+
+def test_aggregate_stats_files(tmp_path):
+    from bench.errors import ResultsError
+    from trackers.spiketrack.sfr import aggregate_stats_files
+
+    layer = {"mean_count": [0.5], "nonzero_fraction": [0.25], "level_fraction": [[0.75, 0.2, 0.05, 0, 0]]}
+    doc = {"firing_rates": {"search": {"images": 3, "layers": {"l": layer},
+                                       "overall": {"mean_count": 0.5, "nonzero_fraction": 0.25}}}}
+    (tmp_path / "a_stats.json").write_text(json.dumps(doc))
+    (tmp_path / "b_stats.json").write_text(json.dumps({"template_updates": 0}))
+    agg = aggregate_stats_files(tmp_path)
+    assert agg["source_sequences"] == ["a"] and agg["search"]["layers"]["l"]["mean_count"] == [0.5]
+    (tmp_path / "c_stats.json").write_text("{not json")
+    with pytest.raises(ResultsError, match="c_stats.json"):
+        aggregate_stats_files(tmp_path)
 
 
 def test_aggregate_weights_each_sequence_equally():

@@ -143,3 +143,23 @@ def test_batch_of_two_matches_official(ref):
         out = model([t.double() for t in inp["templates"]], inp["search"].double())
     for key in MAP_KEYS:
         assert _maxdiff(out[key], ref["batch2"]["outputs"][key]) <= TOL, key
+
+
+def test_official_init_variant_matches(ref):
+    """The nearly silent network of the official initialisation (BN 1/0/0/1, decay logit(0.25), zero
+    position embeddings): outputs and training-layout firing rates equal the stored ones."""
+    sd = _f64(ref["state_dict"])
+    for key, value in ref["const_init"].items():
+        sd[key] = torch.full_like(sd[key], value)
+    model = build_model(CONFIGS["s256_t1"], dtype=torch.float64)
+    model.load_state_dict(sd, strict=True)
+    rec = FiringRateRecorder(model).attach()
+    with torch.no_grad():
+        out = model([t.double() for t in ref["inputs"]["templates"]], ref["inputs"]["search"].double())
+    rec.detach()
+    variant = ref["official_init_variant_fp64"]
+    for key in MAP_KEYS:
+        assert _maxdiff(out[key], variant["outputs"][key]) <= TOL, key
+    t, s = rec.mean_counts("template"), rec.mean_counts("search")
+    for name, v in variant["sfr_train_model"].items():
+        assert [float(np.float32(r)) for r in t.get(name, []) + s.get(name, [])] == v["image_0"], name

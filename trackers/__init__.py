@@ -13,12 +13,7 @@ from trackers.base import Tracker, TrackResult
 from trackers.registry import MODELS, TRACKERS, register_model, register_tracker
 
 # Importing a family registers its trackers and models.
-from trackers import classical  # noqa: E402,F401
-import importlib.util as _ilu  # noqa: E402
-
-for _family in ("trackers.spiketrack", "trackers.vit"):
-    if _ilu.find_spec(_family) is not None:
-        __import__(_family)
+from trackers import classical, spiketrack, vit  # noqa: E402,F401
 
 
 def create_tracker(name: str, checkpoint: str | None = None, device: str = "cpu", dtype: str = "float32",

@@ -17,7 +17,8 @@ def register(sub) -> None:
                                    "every output. See `bench list protocols` and docs/protocols.md.")
     p.add_argument("--results", "-r", required=True, help="results folder")
     p.add_argument("--dataset", "-d", required=True, help="dataset name (see `bench list datasets`)")
-    p.add_argument("--protocol", "-p", help="protocol (default: the one the benchmark's authors use)")
+    p.add_argument("--protocol", "-p", help="protocol, comma-separated protocols, or 'all' (every OPE protocol); "
+                                          "default: the one the benchmark's authors use")
     p.add_argument("--annotations", help="official evaluation-toolkit annotation folder (ground truth without "
                                          "frames), e.g. the LaSOT/TNL2K toolkit or OTB anno folder")
     p.add_argument("--root", help="dataset root folder (else BENCH_<NAME>_ROOT or bench.toml)")
@@ -39,20 +40,53 @@ def _pct(v: Any) -> Any:
     return None if v is None else float(v) * 100.0
 
 
+def _protocols(value: str | None) -> list[str | None]:
+    """``--protocol``: one name, a comma-separated list, or ``all`` (every OPE protocol)."""
+    if not value:
+        return [None]
+    from bench.metrics import PROTOCOLS
+
+    if value.strip().lower() == "all":
+        return [e.name for e in PROTOCOLS.entries() if e.meta.get("kind") == "ope"]
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    return [PROTOCOLS.get(n).name for n in names]  # unknown names fail here, listing the known ones
+
+
 def main(args: argparse.Namespace) -> int:
-    from bench.evaluation import evaluate_results
+    import datasets
+    from bench.evaluation import evaluate_results, load_ground_truth
+
+    if args.bootstrap < 0:
+        raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
+    protocols = _protocols(args.protocol)
+    trackers = args.tracker
+    if args.compare and trackers:
+        trackers = list(dict.fromkeys(trackers + list(args.compare)))
+    ds = datasets.create_dataset(args.dataset, root=args.root, split=args.split, annotations=args.annotations)
+    seqs = load_ground_truth(ds) if len(protocols) > 1 else None  # ground truth read once for all
+    outputs = []
+    for i, protocol in enumerate(protocols):
+        report = evaluate_results(args.results, args.dataset, protocol=protocol, annotations=args.annotations,
+                                  root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
+                                  bootstrap=args.bootstrap, seed=args.seed, dataset_obj=ds, sequences=seqs)
+        if i:
+            print()
+        outputs.append((report, _show(report, args)))
+    if args.json:
+        if len(outputs) == 1:
+            obj = to_json(outputs[0][0], per_sequence=args.per_sequence, comparison=outputs[0][1])
+        else:
+            obj = to_json_many(outputs, per_sequence=args.per_sequence)
+        write_json(args.json, obj)
+    return 0
+
+
+def _show(report: dict, args: argparse.Namespace) -> dict | None:
+    """Print one protocol's tables; returns the paired comparison (``--compare``) if asked for."""
     from bench.metrics.bootstrap import paired_comparison
     from bench.registry import normalise_name
     from bench.table import format_table
 
-    if args.bootstrap < 0:
-        raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
-    trackers = args.tracker
-    if args.compare and trackers:
-        trackers = list(dict.fromkeys(trackers + list(args.compare)))
-    report = evaluate_results(args.results, args.dataset, protocol=args.protocol, annotations=args.annotations,
-                              root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
-                              bootstrap=args.bootstrap, seed=args.seed)
     evals = report["evaluations"]
     keys = list(evals[0].result.metrics)
     print(f"protocol {report['protocol']} | dataset {report['dataset']} (mode {report['dataset_mode']}) | "
@@ -64,11 +98,9 @@ def main(args: argparse.Namespace) -> int:
             print(f"note ({ev.tracker}): {note}")
 
     if args.bootstrap:
-        print(f"\n{int(100 * 0.95)}% bootstrap intervals over sequences ({args.bootstrap} resamples, seed {args.seed}):")
-        brow = []
-        for ev in evals:
-            brow.append([ev.tracker, *[f"{_pct(ci['estimate']):.2f} [{_pct(ci['low']):.2f}, {_pct(ci['high']):.2f}]"
-                                       for ci in ev.bootstrap.values()]])
+        print(f"\n95% bootstrap intervals over sequences ({args.bootstrap} resamples, seed {args.seed}):")
+        brow = [[ev.tracker, *[f"{_pct(ci['estimate']):.2f} [{_pct(ci['low']):.2f}, {_pct(ci['high']):.2f}]"
+                               for ci in ev.bootstrap.values()]] for ev in evals]
         print(format_table(["tracker", *evals[0].bootstrap.keys()], brow))
 
     if args.attributes:
@@ -81,29 +113,45 @@ def main(args: argparse.Namespace) -> int:
                                 for a in abbrevs]] for ev in evals]
         print(format_table(head, arows, digits=1))
 
-    comparison = None
-    if args.compare:
-        by_name = {normalise_name(ev.tracker): ev for ev in evals}
-        a, b = (by_name.get(normalise_name(n)) for n in args.compare)
-        missing = [n for n, ev in zip(args.compare, (a, b)) if ev is None]
-        if missing:
-            raise ConfigError(f"--compare: no results of {', '.join(missing)} under {args.results}; "
-                              f"found: {', '.join(ev.tracker for ev in evals)}")
-        main_key = next((k for k in _MAIN_KEYS if k in a.result.seq_values), None)
-        if main_key is None:
-            raise ConfigError(f"--compare: protocol {report['protocol']} has no per-sequence score to compare")
-        n = args.bootstrap or 1000
-        comparison = paired_comparison(a.result, b.result, key=main_key, n=n, seed=args.seed)
-        comparison.update({"a": a.tracker, "b": b.tracker})
-        verdict = "significant" if comparison["significant"] else "not significant"
-        print(f"\n{a.tracker} - {b.tracker}: {main_key} {_pct(comparison['difference']):+.2f} points, 95% CI "
-              f"[{_pct(comparison['low']):+.2f}, {_pct(comparison['high']):+.2f}], p = {comparison['p_value']:.3f} "
-              f"({verdict}; paired bootstrap over {comparison['n_sequences']} sequences, {n} resamples); "
-              f"per-sequence wins {comparison['a_wins']}:{comparison['b_wins']}")
+    if not args.compare:
+        return None
+    by_name = {normalise_name(ev.tracker): ev for ev in evals}
+    a, b = (by_name.get(normalise_name(n)) for n in args.compare)
+    missing = [n for n, ev in zip(args.compare, (a, b)) if ev is None]
+    if missing:
+        raise ConfigError(f"--compare: no results of {', '.join(missing)} under {args.results}; "
+                          f"found: {', '.join(ev.tracker for ev in evals)}")
+    main_key = next((k for k in _MAIN_KEYS if k in a.result.seq_values), None)
+    if main_key is None:
+        raise ConfigError(f"--compare: protocol {report['protocol']} has no per-sequence score to compare")
+    n = args.bootstrap or 1000
+    comparison = paired_comparison(a.result, b.result, key=main_key, n=n, seed=args.seed)
+    comparison.update({"a": a.tracker, "b": b.tracker})
+    verdict = "significant" if comparison["significant"] else "not significant"
+    print(f"\n{a.tracker} - {b.tracker}: {main_key} {_pct(comparison['difference']):+.2f} points, 95% CI "
+          f"[{_pct(comparison['low']):+.2f}, {_pct(comparison['high']):+.2f}], p = {comparison['p_value']:.3f} "
+          f"({verdict}; paired bootstrap over {comparison['n_sequences']} sequences, {n} resamples); "
+          f"per-sequence wins {comparison['a_wins']}:{comparison['b_wins']}")
+    return comparison
 
-    if args.json:
-        write_json(args.json, to_json(report, per_sequence=args.per_sequence, comparison=comparison))
-    return 0
+
+def to_json_many(outputs: list, per_sequence: bool = False) -> dict:
+    """Several protocols: ``trackers[tracker][dataset][protocol]`` = that protocol's figures."""
+    first = outputs[0][0]
+    trackers: dict[str, Any] = {}
+    comparisons = {}
+    for report, comparison in outputs:
+        one = to_json(report, per_sequence=per_sequence, comparison=comparison)
+        for t, per_ds in one["trackers"].items():
+            trackers.setdefault(t, {}).setdefault(report["dataset"], {})[report["protocol"]] = per_ds[report["dataset"]]
+        if comparison is not None:
+            comparisons[report["protocol"]] = comparison
+    out = {"command": "evaluate", "protocols": [r["protocol"] for r, _ in outputs], "dataset": first["dataset"],
+           "dataset_mode": first["dataset_mode"], "units": "fractions in [0, 1]", "settings": first["settings"],
+           "trackers": trackers}
+    if comparisons:
+        out["comparisons"] = comparisons
+    return out
 
 
 def to_json(report: dict, per_sequence: bool = False, comparison: dict | None = None) -> dict:

@@ -16,7 +16,8 @@ def register(sub) -> None:
     add_dataset_options(p)
     p.add_argument("--results", help="results store folder (default: BENCH_RESULTS, bench.toml, or ./results)")
     p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
-    p.add_argument("--max-frames", type=int, default=100, help="frames in total over the sequences (default 100)")
+    p.add_argument("--max-frames", type=int, default=100,
+                   help="frames in total over the sequences (default 100; 0 = all frames)")
     p.add_argument("--energy-preset", default="fp32", choices=["fp32", "fp16", "int8"],
                    help="45 nm energy constants (Horowitz 2014): fp32 4.6/0.9 pJ, fp16 1.5/0.4, int8 0.23/0.03")
     p.add_argument("--e-mac", type=float, help="user-defined energy per MAC in pJ (overrides the preset)")
@@ -44,14 +45,19 @@ def main(args: argparse.Namespace) -> int:
     from bench.efficiency.profile import format_profile, profile_tracker, write_profile
     from bench.errors import ConfigError
 
-    if args.max_frames is not None and args.max_frames < 2:
-        raise ConfigError(f"--max-frames must be at least 2 (one init frame and one tracked frame), got {args.max_frames}")
+    if args.max_frames is not None and args.max_frames < 0 or args.max_frames == 1:
+        raise ConfigError(f"--max-frames must be 0 (all) or at least 2 (one init frame and one tracked frame), "
+                          f"got {args.max_frames}")
+    max_frames = args.max_frames or None
+    from bench.efficiency.energy import constants
+
+    constants(args.energy_preset, args.e_mac, args.e_ac)   # bad constants fail before any tracking
     if args.threads:
         torch.set_num_threads(args.threads)
     tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
                                       dtype=args.dtype, trust_checkpoint=args.trust_checkpoint)
     dataset = datasets.create_dataset(args.dataset, root=args.root, split=args.split)
-    doc = profile_tracker(tracker, dataset, max_frames=args.max_frames, sequences=args.sequences,
+    doc = profile_tracker(tracker, dataset, max_frames=max_frames, sequences=args.sequences,
                           energy_preset=args.energy_preset, e_mac=args.e_mac, e_ac=args.e_ac, memory=args.memory,
                           latency=not args.no_latency, warmup=args.warmup, histogram=args.histogram,
                           pair_rule=args.pair_rule, mode=args.mode,

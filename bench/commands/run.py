@@ -39,7 +39,7 @@ def make_executor(args: argparse.Namespace):
 
 def main(args: argparse.Namespace) -> int:
     from bench import config
-    from bench.runner import RunSpec, plan, run
+    from bench.runner import RunSpec, run
     from bench.scoring import score_run
     from bench.table import format_table
 
@@ -53,7 +53,8 @@ def main(args: argparse.Namespace) -> int:
     report = run(spec, sequences=args.sequences, progress=not args.no_progress and sys.stderr.isatty(),
                  overwrite=args.overwrite, executor=make_executor(args))
     dataset = spec.open_dataset()
-    summary = score_run(report.folder, dataset, protocol=args.protocol, sequences=report.sequences)
+    summary = score_run(report.folder, dataset, protocol=args.protocol, sequences=report.sequences,
+                        max_frames=args.max_frames)
     m = summary["metrics"]
     pct = lambda k: 100 * m[k] if k in m else None  # noqa: E731
     out = human_stream(args)

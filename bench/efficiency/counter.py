@@ -13,8 +13,8 @@ Counting every aten operator through a dispatch mode costs about 2-3x a SpikeTra
 A *segment* is a run of work in one branch (``branch_of()``, e.g. SpikeTrack's ``model.branch``; one
 segment per frame when the model has no branch label). Its signature is the sequence of neuron calls
 (name, output shape) and the tensor shapes given to the root module's ``forward``; a segment whose
-signature has no template yet is counted in full mode on the next frames that show it (until then its
-work is reported as ``uncounted``). Spike operands that are not a neuron's output (or a whole-step
+signature has no template yet is reported as ``uncounted`` and the following frames run in full mode
+until one shows that signature again (at most ``max_full_streak`` = 30 frames in a row). Spike operands that are not a neuron's output (or a whole-step
 slice of one) keep the counts measured in full mode (``stale``; their MAC share is reported).
 """
 from __future__ import annotations
@@ -41,7 +41,7 @@ class NeuronCall:
     T: int
     numel_step: int
     sums: torch.Tensor            # [T] sum of output values per step
-    nonzero: torch.Tensor         # [T] non-zero elements per step
+    nonzero: torch.Tensor | None  # [T] non-zero elements per step (with histograms)
     hist: torch.Tensor | None     # [T, MAX_COUNT+1] level counts, when histograms are on
 
 
@@ -116,11 +116,15 @@ class NeuronStats:
     nonzero_sum: list = field(default_factory=list)  # sum over segments of the non-zero fraction
     segments: list = field(default_factory=list)
     hist: list = field(default_factory=list)         # level counts 0..MAX_COUNT, summed
+    has_histogram: bool = False
 
     def mean_count(self) -> list[float]:
         return [s / n for s, n in zip(self.count_sum, self.segments)]
 
-    def nonzero_fraction(self) -> list[float]:
+    def nonzero_fraction(self) -> list[float] | None:
+        """Fraction of neurons emitting at least one spike (recorded with histograms only)."""
+        if not self.has_histogram:
+            return None
         return [s / n for s, n in zip(self.nonzero_sum, self.segments)]
 
 
@@ -198,7 +202,10 @@ class EfficiencyCounter:
         self._segments: list[Segment] = []
         self._kind = "frame"
         self._full = False
-        self._want_full = False
+        self._missing: set[tuple] = set()     # signatures seen but not counted yet
+        self._full_streak = 0
+        self._abandoned: set[tuple] = set()
+        self.max_full_streak = 30              # full frames spent waiting for a missing signature
         self._kinds_counted: set[str] = set()
         self._stack: ModuleStack | None = None
         self._neuron_out: dict[int, tuple] = {}
@@ -230,7 +237,12 @@ class EfficiencyCounter:
         self._kind = kind
         self._segments = []
         first_of_kind = kind not in self._kinds_counted
-        self._full = (self.mode == "full" or self._want_full or first_of_kind) and not (
+        if self._missing and self._full_streak >= self.max_full_streak:
+            self._abandoned |= self._missing          # stop waiting for these: they stay uncounted
+            self._missing.clear()
+        waiting = bool(self._missing)
+        self._full_streak = self._full_streak + 1 if waiting else 0
+        self._full = (self.mode == "full" or waiting or first_of_kind) and not (
             self.mode == "cheap" and self.templates)
         if self._full:
             self._kinds_counted.add(kind)
@@ -283,9 +295,9 @@ class EfficiencyCounter:
             flat = out.detach().reshape(T, -1)
             acc = torch.float32 if flat.dtype in (torch.float16, torch.bfloat16) else flat.dtype
             sums = flat.sum(1, dtype=acc)
-            nonzero = torch.count_nonzero(flat, dim=1)
-            hist = None
-            if self.histogram:
+            nonzero = hist = None
+            if self.histogram:  # non-zero fraction and level histogram: extra passes, on request
+                nonzero = torch.sign(flat).sum(1, dtype=acc)   # spikes are >= 0; faster than count_nonzero
                 d = self.spike_scale
                 levels = MAX_COUNT + 1
                 idx = (flat * d).round_().clamp_(0, MAX_COUNT).to(torch.int64)
@@ -297,7 +309,9 @@ class EfficiencyCounter:
             seg.neurons.append(NeuronCall(name, T, flat.shape[1], sums, nonzero, hist))
             if self._full:
                 st = out.untyped_storage()
-                self._neuron_out[st.data_ptr()] = (name, k, T, st.nbytes(), flat.shape[1], out.storage_offset())
+                self._neuron_out[st.data_ptr()] = (name, k, T, st.nbytes(), flat.shape[1], out.storage_offset(),
+                                                   out.stride(0), tuple(out.shape[1:]), out.stride()[1:],
+                                                   out.is_contiguous())
         return hook
 
     def _scale_for(self, key: tuple, x: torch.Tensor) -> int | None:
@@ -313,6 +327,8 @@ class EfficiencyCounter:
     def _record_op(self, rule, args, kwargs, out) -> None:
         name, fn = rule
         path = self._stack.path() if self._stack is not None else ""
+        if not path and self._stack is not None:
+            path = self._stack.caller_path()
         seg = self._segment()
         for suffix, macs, operands in fn(args, kwargs, out):
             call = OpCall(path=path, op=name + suffix, branch=seg.branch, macs=int(macs))
@@ -331,16 +347,10 @@ class EfficiencyCounter:
                 call.io_numel += x.numel()
                 src = self._neuron_out.get(ptr)
                 if src is not None and src[3] == st.nbytes():
-                    nname, k, T, _, per, base = src
-                    rel = x.storage_offset() - base
-                    if x.numel() == T * per and rel == 0:
-                        call.sources.append(("neuron", nname, k, 0, T))
-                        steps = max(steps, T)
-                        continue
-                    if x.is_contiguous() and per and rel % per == 0 and x.numel() % per == 0:
-                        t0 = rel // per
-                        call.sources.append(("neuron", nname, k, t0, t0 + x.numel() // per))
-                        steps = max(steps, x.numel() // per)
+                    span = _step_span(x, src)
+                    if span is not None:
+                        call.sources.append(("neuron", src[0], src[1], span[0], span[1]))
+                        steps = max(steps, span[1] - span[0])
                         continue
                 key = (path, call.op, i, tuple(x.shape), seg.branch)
                 if self._scale_for(key, x) is None:
@@ -360,25 +370,27 @@ class EfficiencyCounter:
         tensors = []
         for seg in self._segments:
             for n in seg.neurons:
-                tensors += [n.sums.double(), n.nonzero.double()]
+                tensors.append(n.sums.double())
                 if n.hist is not None:
+                    tensors.append(n.nonzero.double())
                     tensors.append(n.hist.double().reshape(-1))
             for op in seg.ops or ():
                 tensors += [s[1].reshape(1) for s in op.sources if s[0] == "direct"]
         host = torch.cat(tensors).tolist() if tensors else []
         pos = 0
         scale = self.spike_scale
-        missing = False
         for seg in self._segments:
             counts: dict[tuple, list[float]] = {}
             ordinal: dict[str, int] = defaultdict(int)
             entry: dict[str, int] = defaultdict(int)
             for n in seg.neurons:
                 T = n.T
-                sums, nz = host[pos:pos + T], host[pos + T:pos + 2 * T]
-                pos += 2 * T
-                hist = None
+                sums = host[pos:pos + T]
+                pos += T
+                hist = nz = None
                 if n.hist is not None:
+                    nz = host[pos:pos + T]
+                    pos += T
                     L = MAX_COUNT + 1
                     hist = [host[pos + t * L: pos + (t + 1) * L] for t in range(T)]
                     pos += T * L
@@ -386,7 +398,7 @@ class EfficiencyCounter:
                 ordinal[n.name] += 1
                 c = [s * scale / n.numel_step for s in sums]
                 counts[(n.name, k)] = c
-                self._add_neuron(n.name, seg.branch, c, [z / n.numel_step for z in nz], hist, entry)
+                self._add_neuron(n.name, seg.branch, c, [z / n.numel_step for z in nz] if nz else None, hist, entry)
             if seg.ops is not None:
                 resolved = []
                 for op in seg.ops:
@@ -400,23 +412,25 @@ class EfficiencyCounter:
                     op.sources = srcs
                     resolved.append(op)
                 self.templates[seg.key()] = resolved
+                self._missing.discard(seg.key())
                 ops = resolved
             else:
                 ops = self.templates.get(seg.key())
                 if ops is None:
                     self.uncounted_segments += 1
-                    missing = True
+                    if seg.key() not in self._abandoned:
+                        self._missing.add(seg.key())
                     continue
             self.segments_per_kind[(seg.kind, seg.branch)] += 1
             self._add_ops(ops, counts, scale, fresh=seg.ops is not None, kind=seg.kind)
-        self._want_full = missing and self.mode != "cheap"
 
     def _add_neuron(self, name, branch, counts, nonzero, hist, entry: dict) -> None:
         key = (name, branch)
         st = self.neurons.get(key)
         if st is None:
             st = self.neurons[key] = NeuronStats(name, branch)
-        for t, (c, z) in enumerate(zip(counts, nonzero)):
+        for t, c in enumerate(counts):
+            z = nonzero[t] if nonzero is not None else 0.0
             j = entry[name]
             entry[name] = j + 1
             if j == len(st.count_sum):
@@ -428,6 +442,7 @@ class EfficiencyCounter:
             st.nonzero_sum[j] += z
             st.segments[j] += 1
             if hist is not None:
+                st.has_histogram = True
                 st.hist[j] = [a + b for a, b in zip(st.hist[j], hist[t])]
 
     def _add_ops(self, ops: list[OpCall], counts: dict, scale: int, fresh: bool, kind: str) -> None:
@@ -474,6 +489,26 @@ class EfficiencyCounter:
                 if step_counts:
                     st.entry_sops[j] += per_step * step_counts[t]
                     st.entry_count[j] += step_counts[t]
+
+
+def _step_span(x: torch.Tensor, src: tuple) -> tuple[int, int] | None:
+    """Which time steps [t0, t1) of a neuron output ``[T, ...]`` the tensor ``x`` (same storage) holds:
+    the whole output (any view of all its elements), a run of whole steps of a contiguous output, or
+    ``out[t]`` / ``out[a:b]`` of an output of any layout; ``None`` when ``x`` is some other subset."""
+    _, _, T, _, per, base, stride0, inner_shape, inner_stride, contiguous = src
+    rel = x.storage_offset() - base
+    if x.numel() == T * per and rel == 0:
+        return 0, T
+    if contiguous and x.is_contiguous() and per and rel % per == 0 and x.numel() % per == 0:
+        return rel // per, rel // per + x.numel() // per
+    if not stride0 or rel % stride0:
+        return None
+    t0 = rel // stride0
+    if tuple(x.shape) == inner_shape and x.stride() == inner_stride:
+        return t0, t0 + 1
+    if x.dim() == len(inner_shape) + 1 and tuple(x.shape[1:]) == inner_shape and x.stride()[1:] == inner_stride:
+        return t0, t0 + x.shape[0]
+    return None
 
 
 def _tensors(obj) -> list[torch.Tensor]:

@@ -1,4 +1,5 @@
-"""Per-module MACs and synaptic operations (SOPs), counted from the aten operators actually executed.
+"""The building blocks of the MAC/SOP counter (bench.efficiency.counter): MAC rules per aten operator,
+spike-tensor detection, and attribution of operators to the module that ran them.
 
 Why a dispatch mode: module hooks (thop) and fvcore's tracer miss work done outside ``nn.Module``
 forwards (matrix products in attention, Python loops over SNN time steps, custom autograd Functions)
@@ -13,8 +14,8 @@ Conventions (see docs/efficiency.md):
   element-wise work are not counted), as ``torch.utils.flop_counter`` counts them (its FLOPs / 2).
 - An operand is a *spike tensor* when every value is a non-negative multiple of ``1/8`` no larger than
   ``16`` (binary spikes, integer counts, or counts normalised by D like SpikeTrack's ``count/4``);
-  real-valued activations essentially never pass that test. The test runs once per (module, operator,
-  operand, shape) and is cached; afterwards only the spike *sums* are reduced per call.
+  real-valued activations essentially never pass that test. The counter runs it once per (module,
+  operator, operand, shape) and caches the answer.
 - Spike counts: count = value x ``spike_scale`` (D; 4 for SpikeTrack's normalised spikes, 1 for binary
   or integer-count spikes). ``spike_scale=None`` infers it as the smallest power of two that makes all
   spike operands integral.
@@ -30,11 +31,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, Iterable
+import sys
+from typing import Callable, Iterable
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
 aten = torch.ops.aten
 
@@ -160,9 +161,8 @@ def spike_scale_of(x: torch.Tensor) -> int | None:
 class ModuleStack:
     """Which module of ``root`` is running: forward pre/post hooks on every submodule push/pop names.
 
-    Installed once (cheap when inactive); ``path()`` is the innermost module's qualified name ('' when
-    no submodule of ``root`` is running, e.g. ops of the root's own methods or of the tracker's
-    pre-processing).
+    ``path()`` is the innermost running module's qualified name ('' when no submodule of ``root`` is
+    in its ``forward``, e.g. ops of the root's own methods or of the tracker's pre-processing).
     """
 
     def __init__(self, root: nn.Module, on_exit: Callable | None = None):
@@ -170,6 +170,7 @@ class ModuleStack:
         self.stack: list[str] = []
         self.active = False
         self.on_exit = on_exit
+        self._names: dict[int, str] | None = None
         self._handles = []
         for name, m in root.named_modules():
             if not name:
@@ -197,6 +198,23 @@ class ModuleStack:
 
     def path(self) -> str:
         return self.stack[-1] if self.stack else ""
+
+    def caller_path(self, max_depth: int = 24) -> str:
+        """For work done outside any submodule's ``forward`` (e.g. in ``model.encoder.mrm[0].memory()``):
+        the innermost module of ``root`` whose method is on the Python call stack, else ''."""
+        if self._names is None:
+            self._names = {id(m): n for n, m in self.root.named_modules() if n}
+        f = sys._getframe(1)
+        for _ in range(max_depth):
+            if f is None:
+                break
+            obj = f.f_locals.get("self")
+            if obj is not None:
+                name = self._names.get(id(obj))
+                if name is not None:
+                    return name
+            f = f.f_back
+        return ""
 
     def remove(self) -> None:
         for h in self._handles:

@@ -13,7 +13,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-import torch
 from torch import nn
 
 from bench.efficiency.counter import EfficiencyCounter

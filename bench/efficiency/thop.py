@@ -17,7 +17,7 @@ the number can be printed beside the exact count without installing thop:
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 from torch import nn

@@ -20,6 +20,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -55,6 +57,13 @@ def _connect_timeout() -> float:
     return value
 
 
+def _quiet_dask_logs() -> None:
+    """Dask logs scheduler and worker chatter at INFO through its own logger; keep the CLI's output to
+    warnings (a restarted worker is worth a line) unless the user asked for verbose logs."""
+    if logging.getLogger().getEffectiveLevel() > logging.INFO:
+        logging.getLogger("distributed").setLevel(logging.WARNING)
+
+
 def _uses_gpu(spec: RunSpec) -> bool:
     return str(spec.device).startswith("cuda")
 
@@ -68,7 +77,37 @@ def _absolute(spec: RunSpec) -> RunSpec:
                                checkpoint=absolute(spec.checkpoint))
 
 
-def remote_task(spec: RunSpec, sequence: str) -> dict:
+class _FrameReporter:
+    """Publishes a task's frame count to the client (a Dask event topic), at most every ``every`` seconds.
+
+    Each attempt of a task has its own id, so frames of an attempt lost with a dead worker are replaced,
+    not added, when the task reruns elsewhere.
+    """
+
+    def __init__(self, topic: str | None, sequence: str, every: float = 0.5):
+        self.topic, self.sequence, self.every = topic, sequence, every
+        self.attempt = uuid.uuid4().hex
+        self.frames = 0
+        self._last = 0.0
+        self._worker = None
+        if topic:
+            try:
+                from distributed import get_worker
+
+                self._worker = get_worker()
+            except ValueError:  # not inside a worker (a direct call): nothing to report to
+                self._worker = None
+
+    def __call__(self, n: int) -> None:
+        self.frames += n
+        now = time.monotonic()
+        if self._worker is not None and now - self._last >= self.every:
+            self._last = now
+            self._worker.log_event(self.topic, {"sequence": self.sequence, "attempt": self.attempt,
+                                                "frames": self.frames})
+
+
+def remote_task(spec: RunSpec, sequence: str, topic: str | None = None) -> dict:
     """What a worker runs: :func:`run_task`, with user errors returned instead of raised (never retried)."""
     try:
         folder = spec.folder()
@@ -77,9 +116,45 @@ def remote_task(spec: RunSpec, sequence: str) -> dict:
 
             raise ResultsError(f"{folder.manifest_path}: not visible on worker host {socket.gethostname()}; "
                                f"--results must be a folder on storage that all Dask workers share")
-        return run_task(spec, sequence)
+        return run_task(spec, sequence, on_frame=_FrameReporter(topic, sequence))
     except BenchError as e:
         return {"sequence": sequence, "error": e}
+
+
+class _LiveProgress:
+    """Frames done per sequence, from worker events (live) and finished tasks (final), shown on a bar."""
+
+    def __init__(self, bar, frames: dict[str, int]):
+        self.bar, self.frames = bar, frames
+        self.done: dict[str, int] = {}
+        self.attempts: dict[str, tuple[str, int]] = {}
+        self.events = 0
+        self._lock = threading.Lock()
+
+    def on_event(self, event) -> None:
+        msg = event[1] if isinstance(event, tuple) and len(event) == 2 else event
+        if not isinstance(msg, dict) or msg.get("sequence") not in self.frames:
+            return
+        with self._lock:
+            self.events += 1
+            if msg["sequence"] not in self.done:
+                self.attempts[msg["sequence"]] = (msg["attempt"], int(msg["frames"]))
+            self._show()
+
+    def finished(self, sequence: str) -> None:
+        with self._lock:
+            self.done[sequence] = self.frames[sequence]
+            self._show()
+
+    @property
+    def total(self) -> int:
+        running = sum(min(n, self.frames[s]) for s, (_, n) in self.attempts.items() if s not in self.done)
+        return sum(self.done.values()) + running
+
+    def _show(self) -> None:
+        self.bar.n = self.total
+        self.bar.set_postfix_str(f"{len(self.done)}/{len(self.frames)} sequences", refresh=False)
+        self.bar.refresh()
 
 
 class DaskExecutor:
@@ -95,6 +170,7 @@ class DaskExecutor:
         if retries < 0:
             raise ConfigError(f"retries must be >= 0, got {retries}")
         _distributed()
+        _quiet_dask_logs()
         self.scheduler = scheduler
         self.workers = workers
         self.retries = retries
@@ -102,6 +178,7 @@ class DaskExecutor:
         self.connect_timeout = connect_timeout if connect_timeout is not None else _connect_timeout()
         self._client = None
         self._cluster = None
+        self.live = None  # the last run's progress (frames per sequence, events received)
         if scheduler:
             self._client = self._connect(scheduler)  # fail fast, before the results store is touched
 
@@ -173,14 +250,17 @@ class DaskExecutor:
         frames = {s: min(len(dataset[s]), spec.max_frames or 10**12) for s in sequences}
         resources = {"GPU": 1} if _uses_gpu(spec) else None
         token = uuid.uuid4().hex[:8]
-        futures = {}
-        for s in sequences:
-            fut = client.submit(remote_task, spec, s, key=f"bench-{spec.name}-{spec.dataset}-{s}-{token}",
-                                pure=False, retries=self.retries, resources=resources)
-            futures[fut] = s
+        topic = f"bench-progress-{token}"
         results: dict[str, dict] = {}
         with tqdm(total=sum(frames.values()), unit="frame", disable=not progress, dynamic_ncols=True,
                   desc=f"{spec.name} on {spec.dataset} (dask)") as bar:
+            live = self.live = _LiveProgress(bar, frames)
+            client.subscribe_topic(topic, live.on_event)
+            futures = {}
+            for s in sequences:
+                fut = client.submit(remote_task, spec, s, topic, key=f"bench-{spec.name}-{spec.dataset}-{s}-{token}",
+                                    pure=False, retries=self.retries, resources=resources)
+                futures[fut] = s
             try:
                 for fut in distributed.as_completed(list(futures), loop=client.loop):
                     s = futures[fut]
@@ -193,9 +273,10 @@ class DaskExecutor:
                     if "error" in out:
                         raise out["error"]
                     results[s] = out
-                    bar.update(frames[s])
-                    bar.set_postfix_str(f"{len(results)}/{len(sequences)} sequences")
+                    live.finished(s)
             except BaseException:
                 client.cancel(list(futures))
                 raise
+            finally:
+                client.unsubscribe_topic(topic)
         return [results[s] for s in sequences]

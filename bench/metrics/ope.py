@@ -96,21 +96,29 @@ def _segments(lengths: Seq[int]) -> np.ndarray:
 def _count_curves(values: np.ndarray, seg: np.ndarray, n_seg: int, thr: np.ndarray, op: str) -> np.ndarray:
     """Per-segment counts of ``values OP thr[j]`` for every threshold: (n_seg, len(thr)) int64.
 
-    Exact: ``searchsorted`` does the same float comparisons as the toolkits' loops. NaN never satisfies
-    a comparison (as in numpy/torch/MATLAB).
+    Exact: each value's rank among the thresholds comes from ``searchsorted`` (the same float
+    comparisons as the toolkits' loops; for the integer pixel grid 0..50, ``ceil`` gives it directly).
+    NaN never satisfies a comparison (as in numpy/torch/MATLAB).
     """
     t = len(thr)
+    nan = np.isnan(values)
+    if nan.any():
+        values = np.where(nan, -np.inf if op in (">", ">=") else np.inf, values)
     if op in (">", ">="):
-        v = np.where(np.isnan(values), -np.inf, values)
-        k = np.searchsorted(thr, v, side="left" if op == ">" else "right")  # v OP thr[j] iff j < k
-        hist = np.bincount(seg * (t + 1) + k, minlength=n_seg * (t + 1)).reshape(n_seg, t + 1)
-        return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+        k = np.searchsorted(thr, values, side="left" if op == ">" else "right")  # v OP thr[j] iff j < k
+    elif op == "<=":
+        if thr is CENTER_THR:   # number of integers 0..50 below v
+            k = np.clip(np.ceil(values), 0, t).astype(np.intp)
+        else:
+            k = np.searchsorted(thr, values, side="left")  # v <= thr[j] iff j >= k
+    else:
+        raise ValueError(op)
+    idx = seg * (t + 1)
+    idx += k
+    hist = np.bincount(idx, minlength=n_seg * (t + 1)).reshape(n_seg, t + 1)
     if op == "<=":
-        v = np.where(np.isnan(values), np.inf, values)
-        k = np.searchsorted(thr, v, side="left")  # v <= thr[j] iff j >= k
-        hist = np.bincount(seg * (t + 1) + k, minlength=n_seg * (t + 1)).reshape(n_seg, t + 1)
         return np.cumsum(hist, axis=1)[:, :t]
-    raise ValueError(op)
+    return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
 
 
 def _carry_forward(pred: np.ndarray, bad: np.ndarray) -> np.ndarray:

@@ -94,7 +94,7 @@ def _summarise(hist: np.ndarray) -> dict[str, Any]:
         "mean_count": ((hist * levels).sum(axis=1) / safe).tolist(),
         "nonzero_fraction": (1.0 - hist[:, 0] / safe).tolist(),
         "level_fraction": (hist / safe[:, None]).tolist(),
-        "neurons_per_step": totals.tolist(),
+        "observations": totals.tolist(),  # neuron outputs counted per entry, summed over images
     }
 
 
@@ -179,11 +179,12 @@ class FiringRateRecorder:
                 layers[name] = {"images": self.records[branch][name].images,
                                 "histogram": hist.tolist(), **_summarise(hist)}
                 total += hist.sum(axis=0)
-            overall = _summarise(total[None, :])
+            overall = _summarise(total[None, :]) if total.sum() else None
             out[branch] = {
                 "images": self.images(branch),
                 "layers": layers,
-                "overall": {k: v[0] for k, v in overall.items() if k != "neurons_per_step"},
+                # all layers pooled, every neuron output weighted alike; None before any image
+                "overall": {k: v[0] for k, v in overall.items() if k != "observations"} if overall else None,
             }
         return out
 
@@ -245,7 +246,7 @@ def aggregate_sequences(per_sequence: Iterable[dict[str, Any]]) -> dict[str, Any
                 a = acc.setdefault(name, {"mean_count": [], "nonzero_fraction": [], "level_fraction": []})
                 for key in a:
                     a[key].append(np.asarray(layer[key], dtype=np.float64))
-            if b.get("images"):
+            if b.get("images") and b.get("overall"):
                 for key in overall:
                     overall[key].append(b["overall"][key])
         layers = {}
@@ -257,4 +258,29 @@ def aggregate_sequences(per_sequence: Iterable[dict[str, Any]]) -> dict[str, Any
             layers[name]["sequences"] = len(a["mean_count"])
         out[branch] = {"layers": layers,
                        "overall": {k: (float(np.mean(v)) if v else None) for k, v in overall.items()}}
+    return out
+
+
+def aggregate_stats_files(folder) -> dict[str, Any]:
+    """Dataset-level rates from a results folder's ``<seq>_stats.json`` files (written by the runner
+    from :meth:`SpikeTrackTracker.sequence_stats`); sequences without firing rates are skipped.
+
+    Raises :class:`bench.errors.ResultsError` naming the file when one is not valid JSON.
+    """
+    import json
+    from pathlib import Path
+
+    from bench.errors import ResultsError
+
+    per_seq, names = [], []
+    for path in sorted(Path(folder).glob("*_stats.json")):
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise ResultsError(f"{path}: unreadable stats file ({' '.join(str(e).split())[:120]})") from None
+        if isinstance(doc, dict) and isinstance(doc.get("firing_rates"), dict):
+            per_seq.append(doc["firing_rates"])
+            names.append(path.name[: -len("_stats.json")])
+    out = aggregate_sequences(per_seq)
+    out["source_sequences"] = names
     return out

@@ -11,7 +11,7 @@ SSTrack ``experiments/sstrack/*.yaml``, OSTrack ``experiments/ostrack/*.yaml``, 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bench.errors import UnknownNameError
 
@@ -51,7 +51,6 @@ class ViTTrackConfig:
     pretrain_img_size: int = 224      # the ViT's own position embedding grid (pos_embed is 1 + 14*14)
     official: str = ""                # repository@commit:yaml
     note: str = ""
-    tags: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def feat_size(self) -> int:

@@ -1,0 +1,71 @@
+"""`bench run` / `bench list` as a user meets them: a table with real scores, JSON, one-line errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import bench.runner as runner
+from bench.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    runner._CACHE.clear()
+    yield
+    runner._CACHE.clear()
+
+
+def test_run_prints_scores_and_the_second_run_redoes_nothing(tmp_path, capsys):
+    args = ["run", "--tracker", "csrt", "--results", str(tmp_path), "--max-frames", "25", "--no-progress",
+            "--json", str(tmp_path / "run.json")]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "3 sequence(s) computed, 0 already finished" in out
+    assert "AUC %" in out and "protocol: otb-toolkit" in out
+    figures = json.loads((tmp_path / "run.json").read_text())
+    summary = figures["results"]["csrt"]["demo"]
+    assert summary["protocol"] == "otb-toolkit" and summary["sequences"] == 3 and summary["frames"] == 3 * 24
+    auc = summary["metrics"]["auc"]
+    assert 0.3 < auc <= 1.0  # CSRT follows these targets for their first 25 frames
+
+    assert main(args) == 0
+    assert "0 sequence(s) computed, 3 already finished" in capsys.readouterr().out
+    assert json.loads((tmp_path / "run.json").read_text())["results"]["csrt"]["demo"]["metrics"]["auc"] == auc
+
+
+def test_run_summary_equals_bench_evaluate_on_the_same_files(tmp_path, capsys):
+    assert main(["run", "-t", "kcf", "--results", str(tmp_path), "--no-progress",
+                 "--json", str(tmp_path / "a.json")]) == 0
+    assert main(["evaluate", "--results", str(tmp_path / "kcf" / "demo"), "--dataset", "demo",
+                 "--json", str(tmp_path / "b.json")]) == 0
+    capsys.readouterr()
+    a = json.loads((tmp_path / "a.json").read_text())["results"]["kcf"]["demo"]["metrics"]
+    b = json.loads((tmp_path / "b.json").read_text())["trackers"]["kcf"]["demo"]["metrics"]
+    assert {k: a[k] for k in ("auc", "precision", "norm_precision")} == \
+           {k: b[k] for k in ("auc", "precision", "norm_precision")}
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["run", "-t", "no_such_tracker"], "unknown tracker 'no_such_tracker'"),
+    (["run", "-t", "csrt", "--dataset", "lasott"], "unknown dataset 'lasott' (did you mean 'lasot'?)"),
+    (["run", "-t", "csrt", "--dataset", "lasot"], "needs its root folder: pass --root DIR, set BENCH_LASOT_ROOT"),
+    (["run", "-t", "csrt", "--protocol", "nope", "--max-frames", "2", "--sequences", "Couple"], "unknown protocol 'nope'"),
+])
+def test_bad_names_give_one_line_errors(argv, needle, tmp_path, capsys):
+    assert main(argv + ["--results", str(tmp_path), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("bench: error: ") and needle in err and "\n" not in err
+
+
+def test_list_shows_every_family_and_protocol(capsys):
+    assert main(["list", "trackers", "--json", "-"]) == 0
+    items = {i["name"]: i for i in json.loads(capsys.readouterr().out)["items"]}
+    for name in ("mil", "kcf", "csrt", "spiketrack_s256_t1", "spiketrack_b384_t3", "sstrack_b256", "sstrack_b384",
+                 "ostrack_256", "ostrack_384", "odtrack_b384"):
+        assert name in items
+    assert items["spiketrack_b256_t3"]["spiking"] is True and items["ostrack_256"]["spiking"] is False
+    assert main(["list", "protocols"]) == 0
+    out = capsys.readouterr().out
+    for p in ("pytracking", "pysot", "got10k", "lasot-toolkit", "trackingnet-devkit", "vot2020", "vot2018"):
+        assert p in out
