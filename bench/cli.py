@@ -10,6 +10,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import warnings
 from typing import Sequence
 
 from bench import __version__
@@ -31,7 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"bench: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    warnings.showwarning = _show_warning  # one readable line per warning, no source location
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

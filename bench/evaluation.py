@@ -138,6 +138,9 @@ def find_results(results: str | os.PathLike, dataset: str,
 def load_ground_truth(dataset: Any, names: list[str] | None = None) -> list[Any]:
     """The dataset adapter's sequences (annotations only; frames are never decoded here)."""
     names = list(dataset.names()) if names is None else names
+    load_many = getattr(dataset, "load_many", None)   # adapters that parse all annotation files in one batch
+    if load_many is not None:
+        return list(load_many(names))
     return [dataset.load(n) for n in names]
 
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 
-from bench.errors import ConfigError, DataError
-from bench.io import load_boxes
-from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, load_flags, load_frame_flags,
-                           read_name_list)
+from bench.errors import BenchError, ConfigError, DataError
+from bench.io import load_boxes, load_many_boxes
+from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, fit_length, load_flags,
+                           load_frame_flags, read_name_list)
 from datasets.registry import register_dataset
 
 # The 280 test sequences (LaSOT protocol II), class -> indices, in the toolkit's testing_set.txt order.
@@ -129,6 +130,32 @@ def toolkit_list(path: Path, annos: Path, filename: str | None) -> list[str] | N
     return None
 
 
+def _many_binary_flags(paths: list[Path]) -> list[np.ndarray] | None:
+    """Flag files of one digit per line (``0\\n1\\n...``, the toolkit's ``absent`` files) parsed together.
+
+    Returns what :func:`load_flags` gives (int64), or ``None`` when any file has another shape (the caller
+    then reads each with :func:`load_flags`, which handles every other form and names bad lines).
+    """
+    datas = []
+    for p in paths:
+        try:
+            d = p.read_bytes()
+        except OSError:
+            return None
+        if d and not d.endswith(b"\n"):
+            d += b"\n"
+        if len(d) % 2:
+            return None
+        datas.append(d)
+    buf = np.frombuffer(b"".join(datas), dtype=np.uint8)
+    digits = buf[0::2]
+    if not ((buf[1::2] == 10).all() and (digits >= 48).all() and (digits <= 57).all()):
+        return None
+    values = digits.astype(np.int64) - 48
+    bounds = np.cumsum([0] + [len(d) // 2 for d in datas])
+    return [values[i:j] for i, j in zip(bounds[:-1], bounds[1:])]
+
+
 class LaSOTDataset(Dataset):
     name = "lasot"
     default_protocol = "lasot-toolkit"
@@ -202,12 +229,40 @@ class LaSOTDataset(Dataset):
         return Sequence(name=name, frames=frames, ground_truth=gt, flags=flags, language=language,
                         dataset=self.name, attributes={"class": class_of(name)}, extra={"problems": problems, "annotation": str(d / "groundtruth.txt")})
 
-    def _load_toolkit(self, name: str) -> Sequence:
+    def load_many(self, names: list[str]) -> list[Sequence]:
+        """``[self.load(n) for n in names]``, with the toolkit's box and absent files parsed in one batch.
+
+        Same sequences, values and errors as one by one: anything odd in the batch (a missing or malformed
+        file) sends the whole list through :meth:`load`, which raises the usual ``file:line`` error.
+        """
+        if self.annos is None or not names:
+            return [self.load(n) for n in names]
         a = self.annos
-        gt = load_boxes(a / f"{name}.txt")
+        try:
+            gts = load_many_boxes([a / f"{n}.txt" for n in names])
+            absent_paths = [a / "absent" / f"{n}.txt" for n in names]
+            have = [p.is_file() for p in absent_paths]
+            flags = _many_binary_flags([p for p, h in zip(absent_paths, have) if h])
+        except BenchError:
+            return [self.load(n) for n in names]
+        if flags is None:
+            return [self.load(n) for n in names]
+        it = iter(flags)
+        return [self._load_toolkit(n, gt, next(it) if h else None)
+                for n, gt, h in zip(names, gts, have)]
+
+    def _load_toolkit(self, name: str, gt: np.ndarray | None = None, absent: np.ndarray | None = None
+                      ) -> Sequence:
+        a = self.annos
+        if gt is None:
+            gt = load_boxes(a / f"{name}.txt")
         n = len(gt)
         flags, problems = {}, []
-        if (a / "absent" / f"{name}.txt").is_file():
+        if absent is not None:   # pre-parsed by load_many: as load_frame_flags would fit it
+            if len(absent) != n:
+                problems.append(f"{a / 'absent' / f'{name}.txt'}: {len(absent)} flags for {n} frames")
+            flags["absent"] = fit_length(absent, n)
+        elif (a / "absent" / f"{name}.txt").is_file():
             flags["absent"] = load_frame_flags(a / "absent" / f"{name}.txt", n, problems)
         attributes: dict = {"class": class_of(name)}
         att = a / "att" / f"{name}.txt"

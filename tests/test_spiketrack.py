@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import trackers
+from trackers.base import RandomWeightsWarning
 from bench.errors import CheckpointError, ConfigError, UnknownNameError
 from trackers.common import clip_box, crop_box_to_image, hann1d, hann2d, map_box_back, normalize_crop, sample_target
 from trackers.spiketrack import CONFIGS, SpikeTrackTracker, build_model, count_parameters, get_config, guess_config
@@ -85,7 +86,7 @@ def test_registry_and_create_model():
     for name in NAMES:
         assert name in trackers.list_trackers() and name in trackers.list_models()
     assert set(trackers.list_trackers(family="spiketrack")) == set(NAMES)
-    with pytest.warns(RuntimeWarning, match="RANDOM weights"):
+    with pytest.warns(RandomWeightsWarning, match="RANDOM weights"):
         model = trackers.create_model("spiketrack_s256_t1", dtype="float64")
     assert isinstance(model, torch.nn.Module) and next(model.parameters()).dtype == torch.float64
     with pytest.raises(UnknownNameError):
@@ -329,7 +330,7 @@ def test_t1_never_updates_and_box_stays_in_image(tmp_path):
 
 
 def test_registered_tracker_tracks_one_frame():
-    with pytest.warns(RuntimeWarning, match="MEANINGLESS"):
+    with pytest.warns(RandomWeightsWarning, match="MEANINGLESS"):
         t = trackers.create_tracker("spiketrack_s256_t1")
     assert t.spiking and t.name == "spiketrack_s256_t1" and t.describe()["inference_path"] == "cached-template"
     frames = _frames(2, seed=2)

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 import trackers
+from trackers.base import RandomWeightsWarning
 from trackers.vit import ViTTracker, build_model, get_config, select_memory_indices
 
 
@@ -128,7 +129,7 @@ def test_box_is_clipped_into_the_image():
 
 def test_registered_tracker_runs_end_to_end_in_float64():
     """Random weights through the registry: a loud warning, finite weights, float64 all the way."""
-    with pytest.warns(UserWarning, match="RANDOM WEIGHTS"):
+    with pytest.warns(RandomWeightsWarning, match="RANDOM weights"):
         tr = trackers.create_tracker("ostrack_256", dtype="float64")
     assert all(v.dtype == torch.float64 and torch.isfinite(v).all()
                for v in tr.model.state_dict().values() if v.is_floating_point())

@@ -59,6 +59,19 @@ class Tracker(abc.ABC):
         return {"name": self.name, "spiking": self.spiking}
 
 
+class RandomWeightsWarning(UserWarning):
+    """A model tracker was built without a checkpoint: its boxes mean nothing, its costs are real."""
+
+
+def warn_random_weights(name: str) -> None:
+    """The one loud warning every model family gives when it runs without weights."""
+    import warnings
+
+    warnings.warn(f"{name}: no checkpoint given, running with RANDOM weights -- tracking accuracy is MEANINGLESS "
+                  f"(params, MACs, SOPs and latency stay valid). Pass --checkpoint with the official weights "
+                  f"for real results.", RandomWeightsWarning, stacklevel=3)
+
+
 def validate_box(box: Sequence[float], image_shape: tuple[int, ...] | None = None) -> Box:
     """Return ``box`` as floats, rejecting non-finite values and non-positive sizes."""
     from bench.errors import DataError

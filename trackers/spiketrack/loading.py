@@ -1,27 +1,19 @@
 """Building SpikeTrack models by name and loading official checkpoints into them."""
 from __future__ import annotations
 
-import logging
 import os
-import warnings
 from typing import Any, Mapping
 
 import torch
 
 from bench.errors import CheckpointError, ConfigError
+from trackers.base import warn_random_weights
 from trackers.spiketrack.config import CONFIGS, SpikeTrackConfig
 from trackers.spiketrack.model import SpikeTrackModel, build_model
 
-log = logging.getLogger("trackers.spiketrack")
 
 _DTYPES = {"float32": torch.float32, "fp32": torch.float32, "float64": torch.float64, "fp64": torch.float64,
            "double": torch.float64, "float": torch.float32}
-
-RANDOM_WEIGHTS_WARNING = (
-    "{name}: no checkpoint given, running with RANDOM weights -- tracking accuracy is MEANINGLESS "
-    "(efficiency figures: params, MACs, latency stay valid; firing rates reflect random weights). "
-    "Pass --checkpoint spiketrack_<cfg>.pth.tar from the official release for real results.")
-
 
 def parse_dtype(dtype: str | torch.dtype) -> torch.dtype:
     """'float32' / 'float64' (or a torch dtype) -> torch dtype; anything else is a ConfigError."""
@@ -84,9 +76,7 @@ def make_model(cfg: SpikeTrackConfig, checkpoint: str | os.PathLike | None = Non
     if checkpoint:
         model.checkpoint_sha256 = load_spiketrack_checkpoint(model, checkpoint, trust=trust_checkpoint)
     else:
-        msg = RANDOM_WEIGHTS_WARNING.format(name=cfg.model_name)
-        warnings.warn(msg, RuntimeWarning, stacklevel=3)
-        log.warning(msg)
+        warn_random_weights(cfg.model_name)
         model.checkpoint_sha256 = None
     try:
         model = model.to(device=device, dtype=tdtype)

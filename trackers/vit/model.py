@@ -16,13 +16,13 @@ tracker here holds it instead, so a model can be profiled or shared without hidd
 """
 from __future__ import annotations
 
-import warnings
 from typing import Sequence
 
 import torch
 from torch import nn
 
 from bench.errors import ConfigError
+from trackers.base import warn_random_weights
 from trackers.vit.backbone import VisionTransformerCE, init_backbone_
 from trackers.vit.configs import ViTTrackConfig, get_config
 from trackers.vit.head import CenterPredictor, init_head_
@@ -126,10 +126,7 @@ def build_model(config: str | ViTTrackConfig, checkpoint: str | None = None, dev
             g = torch.Generator().manual_seed(seed)
             init_backbone_(model.backbone, g)
             init_head_(model.box_head, g)
-            warnings.warn(
-                f"RANDOM WEIGHTS: no checkpoint given for {name} ({cfg.official or cfg.name}); its outputs "
-                f"are meaningless. Pass checkpoint=... (CLI --checkpoint) with the official weights.",
-                UserWarning, stacklevel=3)
+            warn_random_weights(f"{name} ({cfg.official or cfg.name})")
     if not meta:
         model = model.to(device=device, dtype=tdtype)
     return model.eval()
