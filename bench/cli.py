@@ -6,6 +6,7 @@ automatically, so adding a command never means editing this file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import pkgutil
@@ -46,6 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "json", None) == "-":  # stdout carries the JSON object alone; tables go to stderr
+            from bench.commands import _common
+
+            _common.JSON_STDOUT = sys.stdout
+            with contextlib.redirect_stdout(sys.stderr):
+                return int(args.func(args) or 0)
         return int(args.func(args) or 0)
     except BenchError as e:
         if args.verbose:

@@ -345,11 +345,14 @@ class SpikeMeter:
         return self.counter.frame(kind)
 
     def last_frame(self) -> dict:
-        """Figures of the frame just counted (differences of the counter's running totals)."""
+        """Figures of the frame just counted (differences of the counter's running totals); the energy is
+        ``bench.efficiency.energy``'s exact convention applied to the frame's totals as one row."""
+        from bench.efficiency.energy import EXACT, layer_energy_pj
+
         now = self._snapshot()
         d_macs, d_spike, d_sops, d_nz, d_segs = (a - b for a, b in zip(now, self._totals))
         self._totals = now
-        energy_pj = self.constants.e_mac * (d_macs - d_spike) + self.constants.e_ac * d_sops
+        energy_pj = layer_energy_pj({"macs": d_macs, "spike_macs": d_spike, "sops": d_sops}, self.constants, EXACT)
         return {"firing_rate": d_nz / d_segs if d_segs else float("nan"),
                 "mean_spike_count": d_sops / d_spike if d_spike else float("nan"),
                 "energy_mJ": energy_pj * 1e-9, "gmacs": d_macs / 1e9, "gsops": d_sops / 1e9}

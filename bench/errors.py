@@ -11,15 +11,12 @@ class BenchError(Exception):
 
     exit_code = 2
 
-    def __str__(self) -> str:  # one line, always
-        return " ".join(super().__str__().split())
+    def __str__(self) -> str:  # one line, always (and no KeyError-style quotes)
+        return " ".join(Exception.__str__(self).split())
 
 
 class UnknownNameError(BenchError, KeyError):
     """A tracker, dataset, protocol or other registered name that does not exist."""
-
-    def __str__(self) -> str:
-        return BenchError.__str__(self)
 
 
 class DataError(BenchError):

@@ -303,4 +303,11 @@ def evaluate_protocols(results: str | os.PathLike, dataset: str, protocols: list
     seqs = load_ground_truth(ds)
     found = find_results(results, dataset, trackers)
     inputs = {tr.name: build_inputs(seqs, tr, repetitions="got10k-val" in names) for tr in found}
-    return {p: {t: evaluate(inp, p, mode) for t, inp in inputs.items()} for p in names}
+    from bench.metrics.ope import shared_frames
+
+    with shared_frames():   # the protocols share one concatenation of the boxes and its derived arrays
+        out: dict[str, dict[str, EvalResult]] = {p: {} for p in names}
+        for t, inp in inputs.items():   # tracker by tracker, so one tracker's arrays are alive at a time
+            for p in names:
+                out[p][t] = evaluate(inp, p, mode)
+    return out

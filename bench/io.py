@@ -187,14 +187,29 @@ def load_boxes(path: str | os.PathLike, columns: int | None = 4) -> np.ndarray:
     return parse_boxes(_read_bytes(path), str(path), columns)
 
 
+def read_many_bytes(paths: Iterable[str | os.PathLike]) -> list[bytes] | None:
+    """The bytes of every file, or ``None`` if any cannot be read (plain ``open``: no ``Path`` per file)."""
+    out = []
+    try:
+        for p in paths:
+            with open(p, "rb") as f:
+                out.append(f.read())
+    except OSError:
+        return None
+    return out
+
+
 def load_many_boxes(paths: Iterable[str | os.PathLike], columns: int = 4) -> list[np.ndarray]:
     """:func:`load_boxes` over many files with one vectorised parse (scoring 280 LaSOT files at once).
 
     Values and errors are those of :func:`load_boxes`: when the joint parse finds anything odd, every
     file is re-read on its own so the error names the bad file and line.
     """
-    paths = [Path(p) for p in paths]
-    texts = [_read_bytes(p).rstrip() for p in paths]
+    paths = list(paths)
+    datas = read_many_bytes(paths)
+    if datas is None:   # a missing or unreadable file: load_boxes names it
+        return [load_boxes(p, columns) for p in paths]
+    texts = [d.rstrip() for d in datas]
     rows = [t.count(b"\n") + 1 if t else 0 for t in texts]
     flat = _fast_parse(b"\n".join(t for t in texts if t), columns) if paths else None
     if flat is None or len(flat) != sum(rows):

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from bench.errors import BenchError, ConfigError, DataError
-from bench.io import load_boxes, load_many_boxes
+from bench.io import load_boxes, load_many_boxes, read_many_bytes
 from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, fit_length, load_flags,
                            load_frame_flags, read_name_list)
 from datasets.registry import register_dataset
@@ -130,26 +131,26 @@ def toolkit_list(path: Path, annos: Path, filename: str | None) -> list[str] | N
     return None
 
 
-def _many_binary_flags(paths: list[Path]) -> list[np.ndarray] | None:
-    """Flag files of one digit per line (``0\\n1\\n...``, the toolkit's ``absent`` files) parsed together.
+def _many_binary_flags(paths: list[str]) -> list[np.ndarray] | None:
+    """Flag files of single digits, each followed by one newline or comma (the toolkit's ``absent`` files,
+    ``0\\n1\\n...``, and ``att`` files, ``0,1,...``), parsed together.
 
     Returns what :func:`load_flags` gives (int64), or ``None`` when any file has another shape (the caller
     then reads each with :func:`load_flags`, which handles every other form and names bad lines).
     """
+    raw = read_many_bytes(paths)
+    if raw is None:
+        return None
     datas = []
-    for p in paths:
-        try:
-            d = p.read_bytes()
-        except OSError:
-            return None
+    for d in raw:
         if d and not d.endswith(b"\n"):
             d += b"\n"
         if len(d) % 2:
             return None
         datas.append(d)
     buf = np.frombuffer(b"".join(datas), dtype=np.uint8)
-    digits = buf[0::2]
-    if not ((buf[1::2] == 10).all() and (digits >= 48).all() and (digits <= 57).all()):
+    digits, seps = buf[0::2], buf[1::2]
+    if not (((seps == 10) | (seps == 44)).all() and (digits >= 48).all() and (digits <= 57).all()):
         return None
     values = digits.astype(np.int64) - 48
     bounds = np.cumsum([0] + [len(d) // 2 for d in datas])
@@ -230,29 +231,53 @@ class LaSOTDataset(Dataset):
                         dataset=self.name, attributes={"class": class_of(name)}, extra={"problems": problems, "annotation": str(d / "groundtruth.txt")})
 
     def load_many(self, names: list[str]) -> list[Sequence]:
-        """``[self.load(n) for n in names]``, with the toolkit's box and absent files parsed in one batch.
+        """``[self.load(n) for n in names]``, with the toolkit's files read and parsed in one batch.
 
         Same sequences, values and errors as one by one: anything odd in the batch (a missing or malformed
-        file) sends the whole list through :meth:`load`, which raises the usual ``file:line`` error.
+        file, an unusual name) sends the whole list through :meth:`load`, which raises the usual
+        ``file:line`` error.
         """
-        if self.annos is None or not names:
+        if self.annos is None or not names or any(not n or "/" in n or n in (".", "..") for n in names):
             return [self.load(n) for n in names]
-        a = self.annos
+        a = os.fspath(self.annos)
+        listed = {}
+        for sub in ("absent", "att", "nlp"):
+            try:
+                listed[sub] = set(os.listdir(os.path.join(a, sub)))
+            except OSError:
+                listed[sub] = set()
+        files = [f"{n}.txt" for n in names]
+        have_ab = [f in listed["absent"] for f in files]
+        have_att = [f in listed["att"] for f in files]
         try:
-            gts = load_many_boxes([a / f"{n}.txt" for n in names])
-            absent_paths = [a / "absent" / f"{n}.txt" for n in names]
-            have = [p.is_file() for p in absent_paths]
-            flags = _many_binary_flags([p for p, h in zip(absent_paths, have) if h])
+            gts = load_many_boxes([os.path.join(a, f) for f in files])
         except BenchError:
             return [self.load(n) for n in names]
-        if flags is None:
+        absent = _many_binary_flags([os.path.join(a, "absent", f) for f, h in zip(files, have_ab) if h])
+        att = _many_binary_flags([os.path.join(a, "att", f) for f, h in zip(files, have_att) if h])
+        if absent is None or att is None:
             return [self.load(n) for n in names]
-        it = iter(flags)
-        return [self._load_toolkit(n, gt, next(it) if h else None)
-                for n, gt, h in zip(names, gts, have)]
+        absent_it, att_it = iter(absent), iter(att)
+        out = []
+        for n, f, gt, h_ab, h_att in zip(names, files, gts, have_ab, have_att):
+            language = None
+            if f in listed["nlp"]:
+                try:
+                    with open(os.path.join(a, "nlp", f), encoding="utf-8", errors="replace") as fh:
+                        language = fh.read().strip()   # as Path.read_text(errors="replace")
+                except OSError:
+                    return [self.load(n) for n in names]
+            out.append(self._load_toolkit(n, gt, next(absent_it) if h_ab else None,
+                                          next(att_it) if h_att else None, language,
+                                          f"{a}/{f}" if a != "/" else f"/{f}"))
+        return out
 
-    def _load_toolkit(self, name: str, gt: np.ndarray | None = None, absent: np.ndarray | None = None
-                      ) -> Sequence:
+    _UNSET = object()
+
+    def _load_toolkit(self, name: str, gt: np.ndarray | None = None, absent: np.ndarray | None = None,
+                      att_bits: np.ndarray | None = None, language: Any = _UNSET,
+                      annotation: str | None = None) -> Sequence:
+        """One sequence from the toolkit; ``load_many`` hands in what it already read (else read here)."""
         a = self.annos
         if gt is None:
             gt = load_boxes(a / f"{name}.txt")
@@ -265,15 +290,18 @@ class LaSOTDataset(Dataset):
         elif (a / "absent" / f"{name}.txt").is_file():
             flags["absent"] = load_frame_flags(a / "absent" / f"{name}.txt", n, problems)
         attributes: dict = {"class": class_of(name)}
-        att = a / "att" / f"{name}.txt"
-        if att.is_file():
-            bits = load_flags(att)
+        if att_bits is not None:
+            attributes["lasot"] = [k for k, b in zip(LASOT_ATTRIBUTES, att_bits) if b]
+        elif language is self._UNSET and (a / "att" / f"{name}.txt").is_file():
+            bits = load_flags(a / "att" / f"{name}.txt")
             attributes["lasot"] = [k for k, b in zip(LASOT_ATTRIBUTES, bits) if b]
-        nlp = a / "nlp" / f"{name}.txt"
-        language = nlp.read_text(encoding="utf-8", errors="replace").strip() if nlp.is_file() else None
+        if language is self._UNSET:
+            nlp = a / "nlp" / f"{name}.txt"
+            language = nlp.read_text(encoding="utf-8", errors="replace").strip() if nlp.is_file() else None
         return Sequence(name=name, frames=EmptyFrames(n, name), ground_truth=gt, flags=flags,
                         attributes=attributes, language=language, dataset=self.name,
-                        extra={"problems": problems, "annotation": str(a / f"{name}.txt")})
+                        extra={"problems": problems,
+                               "annotation": annotation if annotation is not None else str(a / f"{name}.txt")})
 
 
 class LaSOTExtDataset(LaSOTDataset):

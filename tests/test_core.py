@@ -155,3 +155,17 @@ def test_atomic_writes_get_normal_permissions_and_leave_no_temp_files(tmp_path):
     assert p.read_text() == "x\n"
     assert p.stat().st_mode & 0o777 == 0o666 & ~mask
     assert sorted(q.name for q in p.parent.iterdir()) == ["r.txt"]
+
+
+def test_every_dataset_default_protocol_agrees_with_the_metrics_table():
+    """The adapters and the metrics' fallback table must name the same default protocol and mode."""
+    import datasets
+    from bench.metrics import PROTOCOLS, dataset_mode_for, default_protocol
+
+    for name in datasets.list_datasets():
+        cls_meta = datasets.DATASETS.get(name).meta
+        proto = cls_meta.get("default_protocol") or datasets.create_dataset(name).default_protocol
+        assert default_protocol(name) == proto, name
+        assert name in PROTOCOLS.get(proto).meta["default_for"], name
+        if "dataset_mode" in cls_meta:
+            assert dataset_mode_for(name) == cls_meta["dataset_mode"], name

@@ -10,6 +10,7 @@ right/bottom edge, a float32 Hann window) change every box of a trajectory:
 - :func:`hann1d` / :func:`hann2d` build the cosine window multiplied into the score map.
 - :func:`map_box_back` maps a (cx,cy,w,h) box predicted in crop pixels back to image pixels.
 - :func:`clip_box` clips an (x,y,w,h) box into the image with a minimum size ``margin``.
+- :func:`box_from_maps` decodes the centre head's score/size/offset maps into a normalised box.
 
 Boxes are python lists/tuples of floats, (x, y, w, h) in image pixels unless said otherwise.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "map_box_back",
     "clip_box",
     "crop_box_to_image",
+    "box_from_maps",
 ]
 
 #: ImageNet normalisation used by every tracker of the family.
@@ -181,3 +183,26 @@ def clip_box(box: Sequence[float], H: int, W: int, margin: float = 0) -> list[fl
     w = max(margin, x2 - x1)
     h = max(margin, y2 - y1)
     return [x1, y1, w, h]
+
+
+def box_from_maps(score_map: torch.Tensor, size_map: torch.Tensor, offset_map: torch.Tensor,
+                  feat_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Box at the arg-max of a centre head's score map, and that maximum score.
+
+    ``score_map [B,1,F,F]``, ``size_map`` and ``offset_map [B,2,F,F]`` -> ``(box [B,4], score [B,1])``
+    with ``box = (cx, cy, w, h)`` normalised to the search crop: ``cx = (ix + offset_x) / F``,
+    ``cy = (iy + offset_y) / F``, ``(w, h) = size_map[:, :, iy, ix]``.
+
+    Ties: the first index of the maximum in row-major order wins, as ``torch.max(dim=...)`` returns it
+    (and as the official ``cal_bbox`` of the OSTrack family relies on). The integer cell index is cast
+    to float32 before adding the offset, as the official code does, so float64 maps stay bit-exact.
+    """
+    max_score, idx = torch.max(score_map.flatten(1), dim=1, keepdim=True)
+    iy = torch.div(idx, feat_size, rounding_mode="floor")
+    ix = idx % feat_size
+    gather_idx = idx.unsqueeze(1).expand(idx.shape[0], 2, 1)
+    size = size_map.flatten(2).gather(2, gather_idx).squeeze(-1)
+    offset = offset_map.flatten(2).gather(2, gather_idx).squeeze(-1)
+    box = torch.cat([(ix.to(torch.float) + offset[:, :1]) / feat_size,
+                     (iy.to(torch.float) + offset[:, 1:]) / feat_size, size], dim=1)
+    return box, max_score

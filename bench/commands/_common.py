@@ -26,15 +26,23 @@ def add_dataset_options(p: argparse.ArgumentParser, default: str | None = "demo"
     p.add_argument("--split", help="dataset split, where the benchmark has several")
 
 
+def add_results_option(p: argparse.ArgumentParser, help: str = "results store folder") -> None:
+    p.add_argument("--results", "-r", help=f"{help} (default: $BENCH_RESULTS, bench.toml, or ./results)")
+
+
+def results_path(args: argparse.Namespace) -> Path:
+    """``--results``, else ``BENCH_RESULTS``, else the config file, else ``./results``."""
+    from bench.config import results_dir
+
+    return results_dir(args.results)
+
+
 def add_json_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="PATH", help="also write the figures as one JSON object to PATH ('-' = stdout)")
 
 
-def human_stream(args: argparse.Namespace):
-    """Where tables go: stdout, unless ``--json -`` claims stdout for the JSON object."""
-    import sys
-
-    return sys.stderr if getattr(args, "json", None) == "-" else sys.stdout
+#: where ``--json -`` writes; the CLI sends everything else to stderr while a command runs with it
+JSON_STDOUT = None
 
 
 def write_json(path: str | None, obj: Any) -> None:
@@ -46,7 +54,9 @@ def write_json(path: str | None, obj: Any) -> None:
     from bench.io import _json_default, atomic_write_json
 
     if path == "-":
-        print(json.dumps(obj, indent=1, default=_json_default))
+        import sys
+
+        print(json.dumps(obj, indent=1, default=_json_default), file=JSON_STDOUT or sys.stdout)
         return
     try:
         atomic_write_json(Path(path), obj)

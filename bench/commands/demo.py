@@ -44,10 +44,12 @@ def main(args: argparse.Namespace) -> int:
         init = read_init_file(args.init_from_file)
     else:
         init = None  # drawn on the first frame where a display exists; an error when headless
-    trackers.TRACKERS.get(args.tracker)  # unknown name: fail before decoding anything
+    # per-frame spike figures come from the efficiency counter; the tracker's own recorder is not needed
+    spiking = trackers.TRACKERS.get(args.tracker).meta.get("spiking")  # unknown name: fails here, early
     out, boxes = default_outputs(args.video, args.tracker, args.out)
+    own_rates_off = {"record_sfr": False} if spiking else {}
     tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
-                                      dtype=args.dtype, trust_checkpoint=args.trust_checkpoint)
+                                      dtype=args.dtype, trust_checkpoint=args.trust_checkpoint, **own_rates_off)
     result = track_video(tracker, args.video, init, out, boxes_path=args.boxes or boxes, gif=args.gif,
                          contact=args.contact_sheet, max_frames=args.max_frames, tracker_name=args.tracker,
                          spike_stats=not args.no_spike_stats,

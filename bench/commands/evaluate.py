@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bench.commands._common import add_json_option, write_json
+from bench.commands._common import add_results_option, add_json_option, results_path, write_json
 from bench.errors import ConfigError
 
 _MAIN_KEYS = ("auc", "ao", "eao", "accuracy")
@@ -15,7 +15,7 @@ def register(sub) -> None:
                        description="Score raw results (<results>/<tracker>/<dataset>/<seq>.txt, a toolkit folder of "
                                    "<seq>.txt files, or a folder of tracker folders) under a protocol named in "
                                    "every output. See `bench list protocols` and docs/protocols.md.")
-    p.add_argument("--results", "-r", required=True, help="results folder")
+    add_results_option(p, "results folder: this suite's store or any toolkit's folder of <seq>.txt files")
     p.add_argument("--dataset", "-d", required=True, help="dataset name (see `bench list datasets`)")
     p.add_argument("--protocol", "-p", help="protocol, comma-separated protocols, or 'all' (every OPE protocol); "
                                           "default: the one the benchmark's authors use")
@@ -66,7 +66,7 @@ def main(args: argparse.Namespace) -> int:
     seqs = load_ground_truth(ds) if len(protocols) > 1 else None  # ground truth read once for all
     outputs = []
     for i, protocol in enumerate(protocols):
-        report = evaluate_results(args.results, args.dataset, protocol=protocol, annotations=args.annotations,
+        report = evaluate_results(results_path(args), args.dataset, protocol=protocol, annotations=args.annotations,
                                   root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
                                   bootstrap=args.bootstrap, seed=args.seed, dataset_obj=ds, sequences=seqs)
         if i:
@@ -119,7 +119,7 @@ def _show(report: dict, args: argparse.Namespace) -> dict | None:
     a, b = (by_name.get(normalise_name(n)) for n in args.compare)
     missing = [n for n, ev in zip(args.compare, (a, b)) if ev is None]
     if missing:
-        raise ConfigError(f"--compare: no results of {', '.join(missing)} under {args.results}; "
+        raise ConfigError(f"--compare: no results of {', '.join(missing)} under {results_path(args)}; "
                           f"found: {', '.join(ev.tracker for ev in evals)}")
     main_key = next((k for k in _MAIN_KEYS if k in a.result.seq_values), None)
     if main_key is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench.commands._common import add_json_option, human_stream, write_json
+from bench.commands._common import add_json_option, write_json
 
 
 def register(sub) -> None:
@@ -40,9 +40,8 @@ def main(args: argparse.Namespace) -> int:
             tags.append("default for " + ", ".join(e.meta["default_for"]))
         rows.append((e.name, ", ".join(tags), e.description))
     w = max((len(r[0]) for r in rows), default=4)
-    out = human_stream(args)
     for name, tags, desc in rows:
-        print(f"{name:<{w}}  {desc}" + (f"  [{tags}]" if tags else ""), file=out)
+        print(f"{name:<{w}}  {desc}" + (f"  [{tags}]" if tags else ""))
     write_json(args.json, {"command": "list", "what": args.what,
                            "items": [{"name": e.name, "description": e.description,
                                       **{k: v for k, v in e.meta.items() if k != "description"}}

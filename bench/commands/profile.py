@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_dataset_options, add_json_option, add_tracker_options, write_json
+from bench.commands._common import add_results_option, add_dataset_options, add_json_option, add_tracker_options, results_path, write_json
 
 
 def register(sub) -> None:
@@ -14,7 +14,7 @@ def register(sub) -> None:
                                    "results store (<results>/<tracker>/<dataset>/profile.json).")
     add_tracker_options(p)
     add_dataset_options(p)
-    p.add_argument("--results", help="results store folder (default: BENCH_RESULTS, bench.toml, or ./results)")
+    add_results_option(p, "results store folder")
     p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
     p.add_argument("--max-frames", type=int, default=100,
                    help="frames in total over the sequences (default 100; 0 = all frames)")
@@ -41,7 +41,6 @@ def main(args: argparse.Namespace) -> int:
 
     import datasets
     import trackers
-    from bench import config
     from bench.efficiency.profile import format_profile, profile_tracker, write_profile
     from bench.errors import ConfigError
 
@@ -54,8 +53,10 @@ def main(args: argparse.Namespace) -> int:
     constants(args.energy_preset, args.e_mac, args.e_ac)   # bad constants fail before any tracking
     if args.threads:
         torch.set_num_threads(args.threads)
+    # the engine measures firing rates itself; the tracker's own recorder would only add hook time
+    own_rates_off = {"record_sfr": False} if trackers.TRACKERS.get(args.tracker).meta.get("spiking") else {}
     tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
-                                      dtype=args.dtype, trust_checkpoint=args.trust_checkpoint)
+                                      dtype=args.dtype, trust_checkpoint=args.trust_checkpoint, **own_rates_off)
     dataset = datasets.create_dataset(args.dataset, root=args.root, split=args.split)
     doc = profile_tracker(tracker, dataset, max_frames=max_frames, sequences=args.sequences,
                           energy_preset=args.energy_preset, e_mac=args.e_mac, e_ac=args.e_ac, memory=args.memory,
@@ -65,7 +66,7 @@ def main(args: argparse.Namespace) -> int:
     doc["tracker"] = args.tracker
     doc["settings"] = {"checkpoint": args.checkpoint, "device": args.device, "dtype": args.dtype,
                        "max_frames": args.max_frames, "energy_preset": args.energy_preset}
-    path = write_profile(doc, config.results_dir(args.results))
+    path = write_profile(doc, results_path(args))
     print(format_profile(doc))
     print(f"profile written to {path}")
     write_json(args.json, doc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_json_option, write_json
+from bench.commands._common import add_results_option, add_json_option, results_path, write_json
 from bench.errors import ConfigError
 
 
@@ -13,7 +13,7 @@ def register(sub) -> None:
         "report", help="Excel workbook, plots and leaderboard tables from stored results",
         description="Score stored results (this suite's store or other toolkits' <Tracker>/<seq>.txt folders) "
                     "and write report.xlsx, leaderboard.md/.tex and figures/ under --out.")
-    p.add_argument("--results", default="results", help="results folder (default: ./results)")
+    add_results_option(p, "results folder: this suite's store or any toolkit's folder of <seq>.txt files")
     p.add_argument("--out", default="report", help="output folder (default: ./report)")
     p.add_argument("--datasets", nargs="+", metavar="NAME", help="only these datasets (default: all found)")
     p.add_argument("--annotations", nargs="+", default=[], metavar="DATASET=DIR",
@@ -58,7 +58,7 @@ def main(args: argparse.Namespace) -> int:
     bad = [f for f in formats if f not in ("png", "pdf", "svg")]
     if bad:
         raise ConfigError(f"--formats: unknown format {bad[0]!r}; use png, pdf or svg")
-    data = collect(args.results, datasets=args.datasets, annotations=_pairs(args.annotations, "annotations"),
+    data = collect(results_path(args), datasets=args.datasets, annotations=_pairs(args.annotations, "annotations"),
                    roots=_pairs(args.root, "root"), protocols=protocols, attributes=not args.no_attributes,
                    progress=sys.stderr.isatty())
     if args.published:

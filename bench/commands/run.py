@@ -4,8 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import (add_dataset_options, add_json_option, add_tracker_options, human_stream,
-                                    write_json)
+from bench.commands._common import add_results_option, add_dataset_options, add_json_option, add_tracker_options, results_path, write_json
 
 
 def register(sub) -> None:
@@ -14,7 +13,7 @@ def register(sub) -> None:
                                    "sequences), then print AUC, precision, normalized precision and FPS.")
     add_tracker_options(p)
     add_dataset_options(p)
-    p.add_argument("--results", help="results store folder (default: BENCH_RESULTS, bench.toml, or ./results)")
+    add_results_option(p, "results store folder")
     p.add_argument("--run-name", help="name of this run's folder in the store (default: the tracker name)")
     p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
     p.add_argument("--max-frames", type=int, help="track at most this many frames per sequence (smoke tests)")
@@ -38,12 +37,11 @@ def make_executor(args: argparse.Namespace):
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench import config
     from bench.runner import RunSpec, run
     from bench.scoring import score_run
     from bench.table import format_table
 
-    spec = RunSpec(tracker=args.tracker, dataset=args.dataset, results=str(config.results_dir(args.results)),
+    spec = RunSpec(tracker=args.tracker, dataset=args.dataset, results=str(results_path(args)),
                    run_name=args.run_name, root=args.root, split=args.split, checkpoint=args.checkpoint,
                    trust_checkpoint=args.trust_checkpoint, device=args.device, dtype=args.dtype,
                    max_frames=args.max_frames)
@@ -57,15 +55,14 @@ def main(args: argparse.Namespace) -> int:
                         max_frames=args.max_frames)
     m = summary["metrics"]
     pct = lambda k: 100 * m[k] if k in m else None  # noqa: E731
-    out = human_stream(args)
     print(f"{len(report.computed)} sequence(s) computed, {len(report.skipped)} already finished; "
-          f"results in {report.folder.path}", file=out)
+          f"results in {report.folder.path}")
     print(format_table(
         ["tracker", "dataset", "seqs", "frames", "AUC %", "Prec %", "NPrec %", "FPS"],
         [[spec.name, spec.dataset, summary["sequences"], summary["frames"], pct("auc"), pct("precision"),
-          pct("norm_precision"), summary["fps"]]]), file=out)
+          pct("norm_precision"), summary["fps"]]]))
     print(f"protocol: {summary['protocol']}; FPS = tracked frames / tracker seconds (init frame and frame "
-          f"decoding excluded), device {spec.device}, dtype {spec.dtype}", file=out)
+          f"decoding excluded), device {spec.device}, dtype {spec.dtype}")
     write_json(args.json, {"command": "run", "protocol": summary["protocol"],
                            "settings": {**spec.config(), "results": spec.results},
                            "results": {spec.name: {spec.dataset: summary}}})

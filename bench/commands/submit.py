@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 
+from bench.commands._common import add_results_option, results_path
 from bench.errors import ConfigError
 
 
@@ -10,7 +11,7 @@ def register(sub) -> None:
     p = sub.add_parser("submit", help="write the GOT-10k / TrackingNet server submission zip from results",
                        description="Pack results (<results>/<tracker>/<dataset>/<seq>.txt and <seq>_time.txt, or the "
                                    "GOT-10k <seq>/<seq>_001.txt layout) into the zip the evaluation server expects.")
-    p.add_argument("--results", "-r", required=True, help="results folder")
+    add_results_option(p, "results folder: this suite's store or any toolkit's folder of <seq>.txt files")
     p.add_argument("--dataset", "-d", required=True, choices=["got10k", "trackingnet"])
     p.add_argument("--tracker", "-t", help="tracker (needed when the folder holds several)")
     p.add_argument("--out", "-o", required=True, help="zip file to write")
@@ -23,9 +24,9 @@ def main(args: argparse.Namespace) -> int:
     from bench import submission
     from bench.evaluation import find_results
 
-    found = find_results(args.results, args.dataset, [args.tracker] if args.tracker else None)
+    found = find_results(results_path(args), args.dataset, [args.tracker] if args.tracker else None)
     if len(found) > 1:
-        raise ConfigError(f"{args.results}: results of {len(found)} trackers ({', '.join(t.name for t in found)}); "
+        raise ConfigError(f"{results_path(args)}: results of {len(found)} trackers ({', '.join(t.name for t in found)}); "
                           "choose one with --tracker")
     tracker = found[0]
     expected = counts = None

@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.commands._common import add_json_option, add_tracker_options, write_json
+from bench.commands._common import add_results_option, add_json_option, add_tracker_options, results_path, write_json
 from bench.errors import ConfigError
 
 SETUP_FILE = "bench_vot.json"
@@ -62,7 +62,7 @@ def register(sub) -> None:
     a.add_argument("--workspace", "-w", required=True)
     a.add_argument("--tracker", "-t", help="suite tracker name (default: the one set up)")
     a.add_argument("--experiments", help="comma separated (default: those with results)")
-    a.add_argument("--results", help="results store folder (default: BENCH_RESULTS, bench.toml, or ./results)")
+    add_results_option(a, "results store folder")
     a.add_argument("--run-name", help="run folder in the store (default: the tracker name)")
     a.add_argument("--toolkit-timeout", type=float, default=600.0, help="limit for `vot analysis` (default: 600 s)")
     add_json_option(a)
@@ -154,7 +154,6 @@ def run_main(args: argparse.Namespace) -> int:
 
 
 def analyse_main(args: argparse.Namespace) -> int:
-    from bench import config
     from bench.table import format_table
     from bench.vot import results, toolkit
 
@@ -172,7 +171,7 @@ def analyse_main(args: argparse.Namespace) -> int:
     analysis = toolkit.analyse(ws, ident, exps, timeout=args.toolkit_timeout)
     tk = analysis.get(ident, {})
     suite = {e: results.suite_scores(ws, ident, e, stack[e]) for e in exps}
-    path = results.import_analysis(config.results_dir(args.results), args.run_name or name, setup.get("label", "vot"),
+    path = results.import_analysis(results_path(args), args.run_name or name, setup.get("label", "vot"),
                                    ws, ident, tk, suite, setup.get("stack", "?"), toolkit.toolkit_version())
     rows = []
     for e in exps:

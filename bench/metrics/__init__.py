@@ -26,8 +26,11 @@ DEFAULT_PROTOCOL: dict[str, str] = {
     "lasot_ext": "lasot-toolkit",      # LaSOT_ext is scored with the same toolkit
     "tnl2k": "lasot-toolkit",          # TNL2K_evaluation_toolkit = the same MATLAB code on TNL2K annotations
     "otb100": "otb-toolkit",           # OTB MATLAB toolkit (the code the LaSOT toolkit derives from)
+    "otb50": "otb-toolkit",
+    "otb2013": "otb-toolkit",
     "demo": "otb-toolkit",             # embedded OTB sequences
     "uav123": "otb-toolkit",           # UAV123's toolkit is a modified OTB toolkit
+    "uav20l": "otb-toolkit",
     "nfs": "otb-toolkit",              # NfS was benchmarked with the OTB toolkit
     "got10k": "got10k-val",            # got10k toolkit ExperimentGOT10k (val; test is scored by the server)
     "trackingnet": "trackingnet-devkit",  # TrackingNet devkit metrics.py (test is scored by the server)
@@ -38,7 +41,8 @@ DEFAULT_PROTOCOL: dict[str, str] = {
 #: The dataset string each benchmark's metrics branches on (pytracking's ``seq.dataset``).
 DATASET_MODE: dict[str, str] = {
     "lasot": "lasot", "lasot_ext": "lasot_extension_subset", "tnl2k": "tnl2k", "otb100": "otb",
-    "demo": "otb", "uav123": "uav", "nfs": "nfs", "got10k": "got10k", "trackingnet": "trackingnet",
+    "demo": "otb", "otb50": "otb", "otb2013": "otb", "uav123": "uav", "uav20l": "uav", "nfs": "nfs",
+    "got10k": "got10k", "trackingnet": "trackingnet", "vot2018": "vot", "vot2020": "vot",
 }
 
 

@@ -11,7 +11,8 @@ per-sequence curves come from one ``searchsorted`` + ``bincount`` (exact, the co
 """
 from __future__ import annotations
 
-from typing import Any, Sequence as Seq
+import contextlib
+from typing import Any, Iterator, Sequence as Seq
 
 import numpy as np
 
@@ -45,7 +46,7 @@ LASOT_MODES = ("lasot", "lasot_extension_subset")
 def _boxes(a: Any, protocol: str, seq: str, what: str) -> np.ndarray:
     if a is None:
         raise DataError(f"{protocol}: sequence {seq}: no {what} boxes")
-    arr = np.array(a, dtype=np.float64)
+    arr = np.asarray(a, dtype=np.float64)   # callers copy before they write
     if arr.ndim == 1 and arr.size == 0:
         arr = arr.reshape(0, 4)
     if arr.ndim != 2 or arr.shape[1] != 4:
@@ -100,6 +101,11 @@ def _count_curves(values: np.ndarray, seg: np.ndarray, n_seg: int, thr: np.ndarr
     comparisons as the toolkits' loops; for the integer pixel grid 0..50, ``ceil`` gives it directly).
     NaN never satisfies a comparison (as in numpy/torch/MATLAB).
     """
+    return _hist_curves(_ranks(values, thr, op), seg, n_seg, len(thr), op)
+
+
+def _ranks(values: np.ndarray, thr: np.ndarray, op: str) -> np.ndarray:
+    """Each value's rank among the thresholds, as :func:`_count_curves` counts it (elementwise)."""
     t = len(thr)
     nan = np.isnan(values)
     if nan.any():
@@ -113,6 +119,19 @@ def _count_curves(values: np.ndarray, seg: np.ndarray, n_seg: int, thr: np.ndarr
             k = np.searchsorted(thr, values, side="left")  # v <= thr[j] iff j >= k
     else:
         raise ValueError(op)
+    return k
+
+
+def _with_ranks(k: np.ndarray, thr: np.ndarray, op: str, assign: list[tuple[np.ndarray, float]]) -> np.ndarray:
+    """Ranks of the values after ``values[mask] = v`` for each ``(mask, v)`` in order, from the unmasked ranks."""
+    k = k.copy()
+    for mask, v in assign:
+        k[mask] = _ranks(np.array([v], dtype=np.float64), thr, op)[0]
+    return k
+
+
+def _hist_curves(k: np.ndarray, seg: np.ndarray, n_seg: int, t: int, op: str) -> np.ndarray:
+    """Per-segment curves from ranks (see :func:`_count_curves`)."""
     idx = seg * (t + 1)
     idx += k
     hist = np.bincount(idx, minlength=n_seg * (t + 1)).reshape(n_seg, t + 1)
@@ -188,10 +207,148 @@ def _seq_error(protocol: str, seq: str, msg: str) -> DataError:
     return DataError(f"{protocol}: sequence {seq}: {msg}")
 
 
+# --- all sequences at once, shared by protocols ------------------------------------------------------------
+
+class _Frames:
+    """The boxes of all sequences concatenated once, for inputs every OPE toolkit takes as they are.
+
+    ``clean``: every sequence has float64 (N, 4) ground truth and predictions of the same length (>= 2),
+    without NaN and without negative predicted sizes. Then no toolkit pads or rejects anything, and the
+    per-sequence preparation of each protocol reduces to whole-array operations on these columns (frame 0
+    replaced by the ground truth at the segment starts, zero-size rows carried forward, flags concatenated). Anything else takes
+    the protocols' per-sequence path, which raises the toolkits' errors. Derived per-frame arrays (centres,
+    centre errors, overlaps) are computed once and shared by the protocols that use the same expression;
+    callers copy before they write.
+    """
+
+    def __init__(self, seqs: list[SequenceInput]):
+        self.seqs = seqs
+        self.clean = False
+        self._memo: dict[str, Any] = {}
+        gts, preds = [], []
+        for s in seqs:
+            g, p = s.gt, s.pred
+            if not (isinstance(g, np.ndarray) and isinstance(p, np.ndarray) and g.dtype == np.float64
+                    and p.dtype == np.float64 and g.ndim == 2 and g.shape[1] == 4 and p.shape == g.shape
+                    and len(g) >= 2):
+                return
+            gts.append(g)
+            preds.append(p)
+        if not gts:
+            return
+        self.lengths = np.array([len(g) for g in gts], dtype=np.int64)
+        self.starts = np.concatenate(([0], np.cumsum(self.lengths)[:-1]))
+        self.seg = _segments(self.lengths)
+        self.G = _cols(gts)
+        self.P = _cols(preds)
+        if np.isnan(self.G).any() or np.isnan(self.P).any() or (self.P[2:] < 0).any():
+            return
+        self.clean = True
+
+    def get(self, key: str) -> Any:
+        if key not in self._memo:
+            self._memo[key] = getattr(self, "_make_" + key)()
+        return self._memo[key]
+
+    def of(self, kind: str, boxes: str) -> np.ndarray:
+        """Derived per-frame array ``kind`` of the predictions ``boxes`` ('P0' or 'Pc0'), computed once."""
+        arr = self.get(boxes)
+        key = f"{kind}@{id(arr)}"   # Pc0 is P0 when nothing is carried: computed once for both
+        if key not in self._memo:
+            self._memo[key] = getattr(self, "_" + kind)(arr)
+        return self._memo[key]
+
+    def ranks(self, kind: str, boxes: str, thr: np.ndarray, op: str) -> np.ndarray:
+        """:func:`_ranks` of ``of(kind, boxes)`` against ``thr``, computed once (callers copy to mask)."""
+        arr = self.of(kind, boxes)
+        key = f"rank:{id(arr)}:{op}:{thr.tobytes().hex()}:{thr is CENTER_THR}"
+        if key not in self._memo:
+            self._memo[key] = _ranks(arr, thr, op)
+        return self._memo[key]
+
+    def _make_P0(self) -> np.ndarray:          # predictions with frame 0 = ground truth (got10k, TrackingNet)
+        p0 = self.P.copy()
+        p0[:, self.starts] = self.G[:, self.starts]
+        return p0
+
+    def _make_Pc0(self) -> np.ndarray:
+        """Zero-size rows carried forward, then frame 0 = ground truth (pytracking; the MATLAB toolkits,
+        whose w<=0 / h<=0 / NaN rule is the same on clean inputs)."""
+        zero = (self.P[2] == 0) | (self.P[3] == 0)
+        zero[self.starts] = False
+        if not zero.any():
+            return self.get("P0")
+        idx = np.where(zero, 0, np.arange(len(zero)))
+        np.maximum.accumulate(idx, out=idx)   # a segment's first row is never carried: stays in its sequence
+        pc = self.P[:, idx]
+        pc[:, self.starts] = self.G[:, self.starts]
+        return pc
+
+    def _make_cg(self) -> np.ndarray:
+        return _centers(self.G)
+
+    def _centres(self, p: np.ndarray) -> np.ndarray:
+        return _centers(p)
+
+    def _err(self, p: np.ndarray) -> np.ndarray:       # centre error (pytracking, MATLAB, got10k)
+        d = (self.of("centres", "Pc0" if p is self.get("Pc0") else "P0") - self.get("cg")) ** 2
+        return np.sqrt(d[0] + d[1])
+
+    def _nerr(self, p: np.ndarray) -> np.ndarray:      # normalised centre error (pytracking, MATLAB)
+        g, cg = self.G, self.get("cg")
+        cp = self.of("centres", "Pc0" if p is self.get("Pc0") else "P0")
+        with np.errstate(all="ignore"):
+            d = (cp / g[2:] - cg / g[2:]) ** 2
+        return np.sqrt(d[0] + d[1])
+
+    def _iou_pixel(self, p: np.ndarray) -> np.ndarray:  # +1/-1 IoU (pytracking, MATLAB)
+        with np.errstate(all="ignore"):
+            return _iou_pixel(p, self.G)
+
+    def _make_visible(self) -> np.ndarray:
+        return np.concatenate([_visible_or_all(s, int(n)) for s, n in zip(self.seqs, self.lengths)])
+
+    def _make_absent(self) -> np.ndarray:
+        return np.concatenate([_absent_flags(s, int(n)) for s, n in zip(self.seqs, self.lengths)])
+
+
+def _visible_or_all(s: SequenceInput, n: int) -> np.ndarray:
+    vis = _visible(s, n)
+    return np.ones(n, bool) if vis is None else vis
+
+
+_SHARED: list[dict] = []
+
+
+@contextlib.contextmanager
+def shared_frames() -> Iterator[None]:
+    """Within this block, protocols scoring the same list of SequenceInputs share one :class:`_Frames`
+    (``bench.evaluation.evaluate_protocols`` scores every protocol this way)."""
+    _SHARED.append({})
+    try:
+        yield
+    finally:
+        _SHARED.pop()
+
+
+def _frames(seqs: list[SequenceInput]) -> _Frames:
+    if not _SHARED:
+        return _Frames(seqs)
+    cache = _SHARED[-1]
+    key = tuple(id(s) for s in seqs)
+    hit = cache.get(key)
+    if hit is None or any(a is not b for a, b in zip(hit.seqs, seqs)):
+        hit = cache[key] = _Frames(list(seqs))   # keeps the inputs alive, so their ids stay theirs
+    return hit
+
+
 # --- pytracking (PT-lib and PT-vml) ---------------------------------------------------------------------
 
 def _pytracking(seqs: list[SequenceInput], dataset_mode: str, variant: str) -> EvalResult:
     proto = "pytracking" if variant == "lib" else "pytracking-visionml"
+    F = _frames(seqs)
+    if F.clean:
+        return _pytracking_scores(seqs, dataset_mode, variant, proto, F)
     preds, gts, valids, vis_all, lengths = [], [], [], [], []
     for s in seqs:
         gt = _boxes(s.gt, proto, s.name, "ground-truth")
@@ -217,7 +374,7 @@ def _pytracking(seqs: list[SequenceInput], dataset_mode: str, variant: str) -> E
         pad_gt_nan[:min(len(pred), len(gt))] = gt_nan[:len(pred)]
         pred = _carry_forward(pred, zero & ~pad_gt_nan)
         if len(pred) > len(gt):
-            pred = pred[:len(gt)]
+            pred = pred[:len(gt)].copy()
         elif len(pred) < len(gt):
             if dataset_mode == "lasot":
                 raise _seq_error(proto, s.name, f"{len(pred)} predicted boxes for {len(gt)} annotated frames; "
@@ -239,7 +396,6 @@ def _pytracking(seqs: list[SequenceInput], dataset_mode: str, variant: str) -> E
         vis_all.append(np.ones(len(gt), bool) if vis is None else vis)
         lengths.append(len(gt))
 
-    n = len(seqs)
     seg = _segments(lengths)
     p, g = _cols(preds), _cols(gts)
     valid, vis = np.concatenate(valids), np.concatenate(vis_all)
@@ -251,10 +407,38 @@ def _pytracking(seqs: list[SequenceInput], dataset_mode: str, variant: str) -> E
         d = (pc / g[2:] - gc / g[2:]) ** 2
         err_norm = np.sqrt(d[0] + d[1])
         overlap = _iou_pixel(p, g)
-    err_center[~valid] = -1.0 if dataset_mode == "uav" else np.inf
-    err_norm[~valid] = -1.0
+    return _pytracking_curves(seqs, dataset_mode, variant, proto, lengths, seg, valid, vis, err_center, err_norm,
+                              overlap)
+
+
+def _pytracking_scores(seqs: list[SequenceInput], dataset_mode: str, variant: str, proto: str,
+                       F: _Frames) -> EvalResult:
+    """The per-sequence preparation of :func:`_pytracking` on clean inputs, as whole-array operations."""
+    g = F.G
+    valid = ((g[2] > 0) & (g[3] > 0)) if variant == "lib" else ((g > 0).sum(0) == 4)
+    if dataset_mode in LASOT_MODES:
+        vis = F.get("visible")
+        valid &= vis
+    else:
+        vis = np.ones(g.shape[1], bool)
+    # pc = p + 0.5 * (w - 1.0) is bit-identical to _centers' p + (w - 1) / 2 (both exact halvings)
+    ranks = (F.ranks("iou_pixel", "Pc0", PT_OVERLAP_THR, ">"), F.ranks("err", "Pc0", CENTER_THR, "<="),
+             F.ranks("nerr", "Pc0", NORM_THR, "<="))
+    return _pytracking_curves(seqs, dataset_mode, variant, proto, F.lengths.tolist(), F.seg, valid, vis,
+                              None, None, F.of("iou_pixel", "Pc0").copy(), ranks)
+
+
+def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: str, proto: str, lengths: list[int],
+                       seg: np.ndarray, valid: np.ndarray, vis: np.ndarray, err_center: np.ndarray | None,
+                       err_norm: np.ndarray | None, overlap: np.ndarray, ranks: tuple | None = None) -> EvalResult:
+    """Masks and curves of :func:`_pytracking`; ``ranks`` = the unmasked errors' ranks (shared, clean inputs)."""
+    n = len(seqs)
+    center_invalid = -1.0 if dataset_mode == "uav" else np.inf
+    if ranks is None:
+        err_center[~valid] = center_invalid
+        err_norm[~valid] = -1.0
     overlap[~valid] = -1.0
-    if dataset_mode == "lasot":
+    if dataset_mode == "lasot" and ranks is None:
         err_norm[~vis] = np.inf
         err_center[~vis] = np.inf
     if np.isnan(overlap).any():
@@ -263,9 +447,21 @@ def _pytracking(seqs: list[SequenceInput], dataset_mode: str, variant: str) -> E
                          "'Nans in calculated overlap')")
 
     lens32 = np.asarray(lengths, dtype=np.float32)[:, None]
-    succ = _count_curves(overlap, seg, n, PT_OVERLAP_THR, ">").astype(np.float32) / lens32
-    prec = _count_curves(err_center, seg, n, CENTER_THR, "<=").astype(np.float32) / lens32
-    nprec = _count_curves(err_norm, seg, n, NORM_THR, "<=").astype(np.float32) / lens32
+    if ranks is None:
+        succ_n = _count_curves(overlap, seg, n, PT_OVERLAP_THR, ">")
+        prec_n = _count_curves(err_center, seg, n, CENTER_THR, "<=")
+        nprec_n = _count_curves(err_norm, seg, n, NORM_THR, "<=")
+    else:
+        invisible = [(~vis, np.inf)] if dataset_mode == "lasot" else []
+        k_ov = _with_ranks(ranks[0], PT_OVERLAP_THR, ">", [(~valid, -1.0)])
+        k_c = _with_ranks(ranks[1], CENTER_THR, "<=", [(~valid, center_invalid)] + invisible)
+        k_n = _with_ranks(ranks[2], NORM_THR, "<=", [(~valid, -1.0)] + invisible)
+        succ_n = _hist_curves(k_ov, seg, n, len(PT_OVERLAP_THR), ">")
+        prec_n = _hist_curves(k_c, seg, n, len(CENTER_THR), "<=")
+        nprec_n = _hist_curves(k_n, seg, n, len(NORM_THR), "<=")
+    succ = succ_n.astype(np.float32) / lens32
+    prec = prec_n.astype(np.float32) / lens32
+    nprec = nprec_n.astype(np.float32) / lens32
 
     with np.errstate(all="ignore"):
         ov_sum = np.bincount(seg[valid], weights=overlap[valid], minlength=n)
@@ -348,7 +544,8 @@ def pytracking_visionml(sequences: list[SequenceInput], dataset_mode: str = "otb
 def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResult:
     proto = "pysot"
     ps, gs, lengths, kept_len = [], [], [], []
-    for s in sequences:
+    F = _frames(sequences)
+    for s in (() if F.clean else sequences):
         gt = _boxes(s.gt, proto, s.name, "ground-truth")
         pred = _boxes(s.pred, proto, s.name, "predicted")
         if len(pred) != len(gt):
@@ -364,8 +561,16 @@ def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResu
         lengths.append(n_frame)
         kept_len.append(len(gt))
     n = len(sequences)
-    seg = _segments(kept_len)
-    p, g = _cols(ps), _cols(gs)
+    if F.clean:
+        lengths = F.lengths.tolist()
+        p, g, seg = F.P, F.G, F.seg
+        if dataset_mode in LASOT_MODES:
+            vis = F.get("visible")
+            if not vis.all():
+                p, g, seg = p[:, vis], g[:, vis], seg[vis]
+    else:
+        seg = _segments(kept_len)
+        p, g = _cols(ps), _cols(gs)
     with np.errstate(all="ignore"):
         mask = (g[2] > 0) & (g[3] > 0)
         iou = np.where(mask, _iou_continuous(g, p), -1.0)
@@ -411,7 +616,8 @@ def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResu
 def got10k(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResult:
     proto = "got10k"
     ps, gs, lengths = [], [], []
-    for s in sequences:
+    F = _frames(sequences)
+    for s in (() if F.clean else sequences):
         gt = _boxes(s.gt, proto, s.name, "ground-truth")
         pred = _boxes(s.pred, proto, s.name, "predicted")
         if len(pred) < 2:
@@ -429,15 +635,21 @@ def got10k(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalRes
         gs.append(gt)
         lengths.append(len(gt))
     n = len(sequences)
-    seg = _segments(lengths)
-    p, g = _cols(ps), _cols(gs)
+    if F.clean:   # no NaN ground truth: the 'uav' branch keeps every frame too
+        lengths, seg, p, g = F.lengths.tolist(), F.seg, F.get("P0"), F.G
+    else:
+        seg = _segments(lengths)
+        p, g = _cols(ps), _cols(gs)
     with np.errstate(all="ignore"):
         iou = _iou_continuous(p, g, eps=float(np.finfo(float).eps))
-        d = (_centers(p) - _centers(g)) ** 2
-        ce = np.sqrt(d[0] + d[1])
         denom = np.asarray(lengths, dtype=np.float64)[:, None]
         succ = _count_curves(iou, seg, n, G10K_OVERLAP_THR, ">") / denom
-        prec = _count_curves(ce, seg, n, CENTER_THR, "<=") / denom
+        if F.clean:   # the same centre errors as pytracking / MATLAB on the same boxes: shared ranks
+            prec = _hist_curves(F.ranks("err", "P0", CENTER_THR, "<="), seg, n, len(CENTER_THR), "<=") / denom
+        else:
+            d = (_centers(p) - _centers(g)) ** 2
+            ce = np.sqrt(d[0] + d[1])
+            prec = _count_curves(ce, seg, n, CENTER_THR, "<=") / denom
     succ_curve, prec_curve = succ.mean(0), prec.mean(0)
     metrics = {"auc": np.mean(succ_curve), "precision": prec_curve[20], "op50": succ_curve[10],
                "op75": succ_curve[15]}
@@ -476,7 +688,28 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
     proto = "got10k-val"
     all_ious, per_seq, notes = [], [], []
     seq_ao, seq_n = [], []
-    for s in sequences:
+    F = _frames(sequences)
+    if F.clean and all(not s.extra_preds and s.flag("cover") is None and s.image_size is None for s in sequences):
+        # one run per sequence, no cover labels, no image size: every frame after the first, unclipped
+        later = np.ones(F.G.shape[1], bool)
+        later[F.starts] = False
+        with np.errstate(all="ignore"):
+            pooled = _iou_continuous(F.P[:, later], F.G[:, later], eps=float(np.finfo(float).eps))
+        notes = ["no cover labels: all frames after the first are scored",
+                 "no image size: boxes are not clipped to the image"]
+        bounds = np.concatenate(([0], np.cumsum(F.lengths - 1))).tolist()
+        for s, a, b in zip(sequences, bounds[:-1], bounds[1:]):
+            seq_ious = pooled[a:b]
+            all_ious.append(seq_ious)
+            ao = float(np.mean(seq_ious)) if len(seq_ious) else float("nan")
+            sr = float(np.mean(seq_ious > 0.5)) if len(seq_ious) else float("nan")
+            per_seq.append({"name": s.name, "ao": ao, "sr50": sr, "length": b - a, "repetitions": 1})
+            seq_ao.append(ao)
+            seq_n.append(b - a)
+        sequences_left: Seq[SequenceInput] = ()
+    else:
+        sequences_left = sequences
+    for s in sequences_left:
         gt = _boxes(s.gt, proto, s.name, "ground-truth").copy()
         runs = [_boxes(s.pred, proto, s.name, "predicted")] + [
             _boxes(r, proto, s.name, f"repetition {k + 2}") for k, r in enumerate(s.extra_preds)]
@@ -509,7 +742,12 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
         seq_ao.append(ao)
         seq_n.append(len(seq_ious))
     ious = np.concatenate(all_ious)
-    curve = np.mean(ious[:, None] > G10K_VAL_THR[None, :], axis=0)
+    if len(ious):   # np.mean(ious[:, None] > thr, axis=0): exact integer counts over the same divisor
+        with np.errstate(all="ignore"):
+            counts = _count_curves(ious, np.zeros(len(ious), np.intp), 1, G10K_VAL_THR, ">")[0]
+        curve = counts.astype(np.float64) / len(ious)
+    else:
+        curve = np.mean(ious[:, None] > G10K_VAL_THR[None, :], axis=0)
     metrics = {"ao": np.mean(ious), "sr50": np.mean(ious > 0.5), "sr75": curve[75]}
     sr50_seq = [d["sr50"] for d in per_seq]
     sr75_seq = [float(np.mean(x > 0.75)) if len(x) else float("nan") for x in all_ious]
@@ -524,6 +762,9 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
 # --- LaSOT / TNL2K / OTB MATLAB toolkits -----------------------------------------------------------------
 
 def _matlab(sequences: list[SequenceInput], dataset_mode: str, proto: str, use_absent: bool) -> EvalResult:
+    F = _frames(sequences)
+    if F.clean:
+        return _matlab_scores(sequences, dataset_mode, proto, use_absent, *_matlab_frames(F, use_absent))
     rects, annos, seg_lens, full_lens, seq_absent = [], [], [], [], []
     for s in sequences:
         gt = _boxes(s.gt, proto, s.name, "ground-truth")
@@ -557,10 +798,41 @@ def _matlab(sequences: list[SequenceInput], dataset_mode: str, proto: str, use_a
         cov = np.where(idx, _iou_pixel(r, g), -1.0)
     err[~idx] = -1.0
     err_n[~idx] = -1.0
+    counts = (_count_curves(cov, seg, n_seq, MATLAB_OVERLAP_THR, ">"), _count_curves(err, seg, n_seq, CENTER_THR, "<="),
+              _count_curves(err_n, seg, n_seq, NORM_THR, "<="))
+    return _matlab_scores(sequences, dataset_mode, proto, use_absent, full_lens, seq_absent, counts)
+
+
+def _matlab_frames(F: _Frames, use_absent: bool) -> tuple:
+    """:func:`_matlab`'s per-sequence preparation on clean inputs (nothing to carry forward)."""
+    n_seq = len(F.lengths)
+    k_cov = F.ranks("iou_pixel", "Pc0", MATLAB_OVERLAP_THR, ">")
+    k_err = F.ranks("err", "Pc0", CENTER_THR, "<=")
+    k_nerr = F.ranks("nerr", "Pc0", NORM_THR, "<=")
+    g, seg = F.G, F.seg
+    if use_absent:
+        absent = F.get("absent")
+        seq_absent = np.bincount(F.seg, weights=absent, minlength=n_seq).astype(np.int64).tolist()
+    else:
+        absent = None
+        seq_absent = [0] * n_seq
+    if absent is not None and absent.any():   # absent frames removed (elementwise: rank, then subset)
+        keep = ~absent
+        k_cov, k_err, k_nerr, g, seg = k_cov[keep], k_err[keep], k_nerr[keep], g[:, keep], seg[keep]
+    idx = (g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0)
+    invalid = [(~idx, -1.0)]
+    counts = (_hist_curves(_with_ranks(k_cov, MATLAB_OVERLAP_THR, ">", invalid), seg, n_seq,
+                           len(MATLAB_OVERLAP_THR), ">"),
+              _hist_curves(_with_ranks(k_err, CENTER_THR, "<=", invalid), seg, n_seq, len(CENTER_THR), "<="),
+              _hist_curves(_with_ranks(k_nerr, NORM_THR, "<=", invalid), seg, n_seq, len(NORM_THR), "<="))
+    return F.lengths.tolist(), seq_absent, counts
+
+
+def _matlab_scores(sequences: list[SequenceInput], dataset_mode: str, proto: str, use_absent: bool,
+                   full_lens: list[int], seq_absent: list[int], counts: tuple) -> EvalResult:
+    n_seq = len(sequences)
     denom = np.asarray(full_lens, dtype=np.float64)[:, None] + MATLAB_EPS
-    succ = _count_curves(cov, seg, n_seq, MATLAB_OVERLAP_THR, ">") / denom
-    prec = _count_curves(err, seg, n_seq, CENTER_THR, "<=") / denom
-    nprec = _count_curves(err_n, seg, n_seq, NORM_THR, "<=") / denom
+    succ, prec, nprec = (c / denom for c in counts)
 
     def kept_mean(curves: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         kept = curves.sum(1) > MATLAB_EPS     # plot_draw_save.m drops all-zero curves
@@ -610,7 +882,7 @@ def lasot_toolkit(sequences: list[SequenceInput], dataset_mode: str = "lasot") -
     return _matlab(sequences, dataset_mode, "lasot-toolkit", use_absent=True)
 
 
-@register_protocol("otb-toolkit", kind="ope", default_for=["otb100", "uav123", "nfs", "demo"],
+@register_protocol("otb-toolkit", kind="ope", default_for=["otb100", "otb50", "otb2013", "uav123", "uav20l", "nfs", "demo"],
                    metrics=["auc", "precision", "norm_precision", "op50"],
                    source="OTB MATLAB toolkit calcSeqErrRobust/calcRectInt (the code LaSOT's utils/*.m copy)",
                    description="OTB MATLAB toolkit rules (the lasot-toolkit code without absent flags); "
@@ -634,7 +906,8 @@ def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
 def trackingnet_devkit(sequences: list[SequenceInput], dataset_mode: str = "trackingnet") -> EvalResult:
     proto = "trackingnet-devkit"
     gs, ps, lengths, submitted = [], [], [], []
-    for s in sequences:
+    F = _frames(sequences)
+    for s in (() if F.clean else sequences):
         gt = np.round(_boxes(s.gt, proto, s.name, "ground-truth"))
         n = len(gt)
         if s.pred is None:       # no file in the submission: zeros, coverage 0
@@ -652,8 +925,12 @@ def trackingnet_devkit(sequences: list[SequenceInput], dataset_mode: str = "trac
         ps.append(pred)
         lengths.append(n)
     n_seq = len(sequences)
-    seg = _segments(lengths)
-    g, p = _cols(gs).T, _cols(ps).T
+    if F.clean:   # every file complete: the rounded inputs with frame 0 = rounded ground truth
+        lengths, submitted = F.lengths.tolist(), [True] * n_seq
+        seg, g, p = F.seg, np.round(F.G).T, np.round(F.get("P0")).T
+    else:
+        seg = _segments(lengths)
+        g, p = _cols(gs).T, _cols(ps).T
     with np.errstate(all="ignore"):
         ax2, ay2 = g[:, 0] + g[:, 2] - 1.0, g[:, 1] + g[:, 3] - 1.0
         sx2, sy2 = p[:, 0] + p[:, 2] - 1.0, p[:, 1] + p[:, 3] - 1.0

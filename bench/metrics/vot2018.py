@@ -33,7 +33,7 @@ import numpy as np
 from bench.errors import DataError
 from bench.metrics.base import EvalResult, SequenceInput, register_protocol
 from bench.metrics.regions import (SPECIAL_FAILURE, SPECIAL_INIT, SPECIAL_UNKNOWN, Region, overlap_pysot,
-                                   overlap_vottk, parse_region)
+                                   overlap_vottk, read_regions)
 from bench.metrics.vot2020 import _groundtruth, _size, _unsized_note, as_regions
 
 SKIP_INITIALIZE = 5
@@ -333,14 +333,7 @@ def supervised_sequence(s: SequenceInput) -> SupervisedSequence:
 
 def read_reset_trajectory(path: str | Path) -> list[Region]:
     """A reset-based result file (``<seq>_001.txt``: ``1``/``2``/``0`` codes or regions, one per line)."""
-    p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{p}: file not found") from None
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return [parse_region(line, f"{p}:{i}") for i, line in enumerate(lines, 1)]
+    return read_regions(path)
 
 
 def evaluate_vottk(sequences: Sequence[SequenceInput], dataset_mode: str = "vot2018", **opts: Any) -> EvalResult:

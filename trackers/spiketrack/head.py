@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from trackers.common import box_from_maps
 from trackers.spiketrack.neuron import NILIFNeuron
 
 _TOWERS = ("ctr", "offset", "size")
@@ -57,17 +58,6 @@ class CenterHead(nn.Module):
 
     def cal_bbox(self, score_map: torch.Tensor, size_map: torch.Tensor,
                  offset_map: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Box at the score maximum: (cx, cy, w, h) normalised to the crop, and the max score.
-
-        The first index wins on ties (``torch.max`` semantics on CPU, as in the official code).
-        """
-        fs = self.feat_size
-        max_score, idx = torch.max(score_map.flatten(1), dim=1, keepdim=True)
-        iy = torch.div(idx, fs, rounding_mode="floor")
-        ix = idx % fs
-        gather_idx = idx.unsqueeze(1).expand(idx.shape[0], 2, 1)
-        size = size_map.flatten(2).gather(2, gather_idx).squeeze(-1)
-        offset = offset_map.flatten(2).gather(2, gather_idx).squeeze(-1)
-        box = torch.cat([(ix.to(torch.float) + offset[:, :1]) / fs,
-                         (iy.to(torch.float) + offset[:, 1:]) / fs, size], dim=1)
-        return box, max_score
+        """Box at the score maximum: (cx, cy, w, h) normalised to the crop, and the max score
+        (:func:`trackers.common.box_from_maps`; the first index wins ties, as ``torch.max``)."""
+        return box_from_maps(score_map, size_map, offset_map, self.feat_size)

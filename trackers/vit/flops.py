@@ -1,7 +1,8 @@
 """MACs of the ViT trackers in two conventions, side by side.
 
 ``thop_macs`` is the number papers print as "FLOPs": thop 0.0.31's count (the version the official
-profilers pin), which sees only ``nn.Linear`` (``in_features x output elements``), ``nn.Conv2d``
+profilers pin), taken with the suite's one thop counter, :class:`bench.efficiency.thop.ThopCounter`.
+In these models it sees ``nn.Linear`` (``in_features x output elements``), ``nn.Conv2d``
 (``output elements x (C_in/groups x k_h x k_w + 1 if bias)``) and eval-mode ``nn.BatchNorm2d``
 (``2 x elements``). It misses the attention matmuls, softmax, GELU and LayerNorm.
 
@@ -22,9 +23,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from bench.efficiency.thop import ThopCounter
 from trackers.vit.model import OneStreamViTTracker
 
 
@@ -52,17 +53,6 @@ class MacCount:
                 "by_module_type": dict(self.by_module_type), "by_operator": dict(self.by_operator)}
 
 
-def _thop_rule(module: nn.Module, inputs, output) -> int:
-    if isinstance(module, nn.Linear):
-        return module.in_features * output.numel()
-    if isinstance(module, nn.Conv2d):
-        k = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
-        return output.numel() * (k + (1 if module.bias is not None else 0))
-    if isinstance(module, nn.BatchNorm2d) and not module.training:
-        return 2 * inputs[0].numel()
-    return 0
-
-
 def _op_name(op) -> str:
     """'aten.mm' / 'aten.mm.default' -> 'mm'."""
     parts = str(op).split(".")
@@ -80,26 +70,27 @@ def profile_inputs(model: OneStreamViTTracker, num_templates: int | None = None)
 
 
 def count_macs(model: OneStreamViTTracker, num_templates: int | None = None) -> MacCount:
-    """Both MAC counts of one forward of ``model``. Works on a ``device='meta'`` model (instant)."""
+    """Both MAC counts of one forward of ``model``. Works on a ``device='meta'`` model (instant).
+
+    One forward carries both counters; it runs in eval mode, as ``thop.profile`` does
+    (``bench.efficiency.thop.thop_profile`` gives the same thop total), and the mode is restored.
+    """
     templates, search = profile_inputs(model, num_templates)
-    per_type: Counter = Counter()
-
-    def hook(module, inputs, output):
-        n = _thop_rule(module, inputs, output)
-        if n:
-            per_type[type(module).__name__] += n
-
-    handles = [m.register_forward_hook(hook) for m in model.modules()
-               if isinstance(m, (nn.Linear, nn.Conv2d, nn.BatchNorm2d))]
-    counter = FlopCounterMode(display=False)
+    flops = FlopCounterMode(display=False)
+    was_training = model.training
+    model.eval()
     try:
-        with torch.no_grad(), counter:
+        with torch.no_grad(), ThopCounter(model) as thop, flops:
             model(templates, search)
     finally:
-        for h in handles:
-            h.remove()
-    by_op = {_op_name(op): int(n) // 2 for op, n in counter.get_flop_counts().get("Global", {}).items()}
-    return MacCount(thop_macs=int(sum(per_type.values())), exact_macs=int(counter.get_total_flops()) // 2,
+        model.train(was_training)
+    modules = dict(model.named_modules())
+    per_type: Counter = Counter()
+    for name, n in thop.per_module().items():
+        if n:
+            per_type[type(modules[name]).__name__] += n
+    by_op = {_op_name(op): int(n) // 2 for op, n in flops.get_flop_counts().get("Global", {}).items()}
+    return MacCount(thop_macs=int(thop.macs()), exact_macs=int(flops.get_total_flops()) // 2,
                     num_templates=len(templates), by_module_type=dict(per_type), by_operator=by_op)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from trackers.common import box_from_maps
+
 
 def conv_bn_relu(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, kernel_size=3, stride=1, padding=1, bias=True),
@@ -49,20 +51,9 @@ class CenterPredictor(nn.Module):
 
     def cal_bbox(self, score_map: torch.Tensor, size_map: torch.Tensor, offset_map: torch.Tensor,
                  return_score: bool = False):
-        """Box at the arg-max of ``score_map``: ``[B, 4]`` (cx, cy, w, h) normalised to the search crop.
-
-        ``cx = (ix + offset_x) / F``, ``cy = (iy + offset_y) / F``, ``(w, h) = size_map[:, :, iy, ix]``.
-        The first maximum in row-major order wins ties, as ``torch.max`` does in the official code.
-        """
-        max_score, idx = torch.max(score_map.flatten(1), dim=1, keepdim=True)
-        idx_y = torch.div(idx, self.feat_sz, rounding_mode="floor")
-        idx_x = idx % self.feat_sz
-        gather_idx = idx.unsqueeze(1).expand(idx.shape[0], 2, 1)
-        size = size_map.flatten(2).gather(dim=2, index=gather_idx)
-        offset = offset_map.flatten(2).gather(dim=2, index=gather_idx).squeeze(-1)
-        bbox = torch.cat([(idx_x.to(torch.float) + offset[:, :1]) / self.feat_sz,
-                          (idx_y.to(torch.float) + offset[:, 1:]) / self.feat_sz,
-                          size.squeeze(-1)], dim=1)
+        """Box at the arg-max of ``score_map``: ``[B, 4]`` (cx, cy, w, h) normalised to the search crop
+        (and the max score ``[B, 1]`` with ``return_score``); see :func:`trackers.common.box_from_maps`."""
+        bbox, max_score = box_from_maps(score_map, size_map, offset_map, self.feat_sz)
         return (bbox, max_score) if return_score else bbox
 
 
