@@ -37,7 +37,7 @@ def code_version() -> str:
 
 
 #: config keys that do not change results (a moved checkpoint file keeps its sha256)
-_INFORMATIONAL = ("checkpoint", "trust_checkpoint")
+_INFORMATIONAL = ("checkpoint", "trust_checkpoint", "threads")
 
 
 def _identity(config: dict) -> dict:

@@ -35,10 +35,13 @@ class RunSpec:
     device: str = "cpu"
     dtype: str = "float32"
     max_frames: int | None = None
+    threads: int | None = None
 
     def __post_init__(self) -> None:
         if self.max_frames is not None and self.max_frames < 1:
             raise ConfigError(f"--max-frames must be a positive number of frames, got {self.max_frames}")
+        if self.threads is not None and self.threads < 1:
+            raise ConfigError(f"--threads must be at least 1, got {self.threads}")
 
     @property
     def name(self) -> str:
@@ -54,6 +57,11 @@ class RunSpec:
 
     def build_tracker(self):
         import trackers
+
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
 
         return trackers.create_tracker(self.tracker, checkpoint=self.checkpoint, device=self.device,
                                        dtype=self.dtype, trust_checkpoint=self.trust_checkpoint)

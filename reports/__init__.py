@@ -1,8 +1,10 @@
 """Reports built from stored results only: Excel workbooks, plots and paper tables.
 
 Nothing here runs a tracker. :func:`reports.collect.collect` scores what is stored (this suite's results
-store, or other toolkits' ``<Tracker>/<seq>.txt`` folders) with :mod:`bench.metrics` under each benchmark's
-official protocol and reads ``profile.json`` efficiency files; the writers take the resulting
+store, other toolkits' ``<Tracker>/<seq>.txt`` folders, VOT ``<Tracker>/baseline/`` workspaces) through
+:mod:`bench.evaluation` and :mod:`bench.metrics` under each benchmark's official protocol, and reads
+``profile.json`` efficiency files (firing rates fall back to ``bench run``'s ``<seq>_stats.json``); the
+writers take the resulting
 :class:`reports.model.ReportData`::
 
     bench report --results results --out report --published

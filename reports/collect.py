@@ -3,15 +3,21 @@
 Two layouts are read:
 
 * this suite's results store, ``<results>/<run>/<dataset>/<seq>.txt`` with ``run.json`` (and, from
-  ``bench profile``, ``profile.json``) -- see :mod:`bench.results`;
+  ``bench profile``, ``profile.json``; from ``bench run``, ``<seq>_stats.json``) -- see :mod:`bench.results`;
 * other toolkits' raw results, one folder of ``<seq>.txt`` per tracker: either ``<dir>/<Tracker>/``
   for one dataset (name it with ``datasets=[...]`` or by the folder's own name, e.g. ``OTB100``), or
-  ``<dir>/<DATASET>/<Tracker>/`` (the layout of ``../shared/data/raw_results``).
+  ``<dir>/<DATASET>/<Tracker>/`` (the layout of ``../shared/data/raw_results``); GOT-10k
+  ``<seq>/<seq>_001.txt`` folders and VOT workspaces ``<Tracker>/baseline/<seq>/<seq>_001.txt``
+  (reset-based runs) are tracker folders too.
 
-Sequence files are matched to the dataset's names case-insensitively with ``-`` and ``_`` treated as
-equal (toolkits write ``Jogging-1``, ``jogging_1`` ...). Accuracy comes from :func:`bench.metrics.evaluate`
-under each benchmark's official protocol unless one is given; attribute scores are the same protocol
-on the attribute's subset of sequences (what every toolkit's attribute plot does).
+This module only finds the (tracker, dataset) folders and reads what describes them (``run.json``,
+``profile.json``, ``<seq>_stats.json``). Reading the box files, matching them to the dataset's sequences
+and turning both into metric inputs is :mod:`bench.evaluation`'s job (the same code ``bench evaluate``
+runs), so a report and ``bench evaluate`` can never disagree on a file. Accuracy comes from
+:func:`bench.metrics.evaluate` under each benchmark's official protocol unless one is given; attribute
+scores are the same protocol on the attribute's subset of sequences (what every toolkit's attribute
+plot does). A run made with ``bench run --max-frames N`` (``config.max_frames`` in its ``run.json``) is
+scored on the first N frames of each sequence, as ``bench run``'s own summary is.
 """
 from __future__ import annotations
 
@@ -25,45 +31,67 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from bench import evaluation
 from bench.errors import BenchError, ConfigError, DataError, ResultsError
 from bench.io import load_boxes, read_json
+from bench.metrics import PROTOCOLS, dataset_mode_for, default_protocol, evaluate
+from bench.metrics.attributes import attribute_results, family_of
 from reports.model import BenchmarkResult, Curve, EfficiencyProfile, ReportData, benchmark_key
 
 log = logging.getLogger(__name__)
 
 PROFILE_FILE = "profile.json"
+STATS_SUFFIX = "_stats.json"
+#: the sub-folder of a VOT toolkit workspace that holds the reset-based (baseline) experiment
+VOT_BASELINE = "baseline"
 #: per-sequence keys copied into the per-sequence sheets (in this order), when the protocol gives them
 SEQ_KEYS = ("auc", "precision", "norm_precision", "ao", "sr50", "sr75", "op50", "op75")
 
 
-def _key(name: str) -> str:
-    return name.strip().lower().replace("-", "_")
-
-
 @dataclass
-class TrackerResults:
-    """One tracker's raw results on one dataset: sequence key -> box file."""
+class RunResults:
+    """One tracker's results folder for one dataset, with what describes it.
+
+    ``index`` is :mod:`bench.evaluation`'s view of the folder's box files (sequence name -> files, names
+    matched with :func:`bench.registry.normalise_name`); None when the folder holds none (a folder with
+    only a ``profile.json``).
+    """
 
     tracker: str
     dataset: str
     folder: Path
-    files: dict[str, Path]
+    index: evaluation.TrackerResults | None = None
     manifest: dict = field(default_factory=dict)
     profile: Path | None = None
 
-    def path_for(self, seq: str) -> Path | None:
-        return self.files.get(_key(seq))
+    @property
+    def config(self) -> dict:
+        """``run.json``'s ``config`` (empty for other toolkits' folders)."""
+        cfg = self.manifest.get("config") if isinstance(self.manifest, dict) else None
+        return cfg if isinstance(cfg, dict) else {}
+
+    @property
+    def max_frames(self) -> int | None:
+        """``bench run --max-frames N``: only the first N frames of each sequence were tracked."""
+        v = self.config.get("max_frames")
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise DataError(f"{self.folder / 'run.json'}: config.max_frames must be a positive whole number, "
+                            f"got {v!r}")
+        return v
+
+    def paths_for(self, seq: str) -> list[Path]:
+        return self.index.paths_for(seq) if self.index is not None else []
 
 
-def _result_files(folder: Path) -> dict[str, Path]:
-    """``<seq>.txt`` files of a results folder (not ``_time``), plus GOT-10k style ``<seq>/<seq>_001.txt``."""
-    files: dict[str, Path] = {}
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.suffix == ".txt" and not p.stem.endswith("_time"):
-            files.setdefault(_key(p.stem), p)
-        elif p.is_dir() and (p / f"{p.name}_001.txt").is_file():
-            files.setdefault(_key(p.name), p / f"{p.name}_001.txt")
-    return files
+def index_folder(folder: Path, dataset: str) -> evaluation.TrackerResults | None:
+    """:func:`bench.evaluation.find_results`'s index of the box files directly in ``folder``."""
+    try:
+        found = evaluation.find_results(folder, dataset)
+    except ResultsError:
+        return None
+    return next((t for t in found if t.folder == folder), None)
 
 
 def _has_results(folder: Path) -> bool:
@@ -77,12 +105,20 @@ def _has_results(folder: Path) -> bool:
         any(p.is_dir() and (p / f"{p.name}_001.txt").is_file() for p in entries[:50])
 
 
+def _tracker_folder(folder: Path) -> Path | None:
+    """Where a tracker folder keeps its box files: itself, or ``baseline/`` in a VOT workspace."""
+    if _has_results(folder):
+        return folder
+    vot = folder / VOT_BASELINE
+    if not (vot / "run.json").is_file() and _has_results(vot):
+        return vot
+    return None
+
+
 def _known_dataset(name: str) -> str | None:
     """The registered dataset whose name matches ``name`` (``OTB100`` -> ``otb100``), else None."""
-    try:
-        import datasets
-    except Exception:  # pragma: no cover - datasets package always importable in the suite
-        return None
+    import datasets
+
     key = benchmark_key(name)
     for n in datasets.list_datasets():
         if benchmark_key(n) == key:
@@ -90,14 +126,14 @@ def _known_dataset(name: str) -> str | None:
     return None
 
 
-def discover(results: str | os.PathLike, datasets: Iterable[str] | None = None) -> list[TrackerResults]:
+def discover(results: str | os.PathLike, datasets: Iterable[str] | None = None) -> list[RunResults]:
     """Find every (tracker, dataset) results folder under ``results`` (see the module docstring)."""
     root = Path(results)
     if not root.is_dir():
         raise ResultsError(f"{root}: results folder not found")
     wanted = [d for d in (datasets or []) if d]
     wanted_keys = {benchmark_key(d) for d in wanted}
-    found: list[TrackerResults] = []
+    found: list[RunResults] = []
     subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def keep(ds: str) -> bool:
@@ -106,49 +142,61 @@ def discover(results: str | os.PathLike, datasets: Iterable[str] | None = None) 
     def add(tracker: str, dataset: str, folder: Path) -> None:
         manifest = read_json(folder / "run.json") if (folder / "run.json").is_file() else {}
         prof = folder / PROFILE_FILE
-        found.append(TrackerResults(tracker, dataset, folder, _result_files(folder), manifest,
-                                    prof if prof.is_file() else None))
+        found.append(RunResults(tracker, dataset, folder, index_folder(folder, dataset), manifest,
+                                prof if prof.is_file() else None))
 
-    # the folder of one run: <run>/<dataset>/ of the store, or one toolkit folder of <seq>.txt
-    if _has_results(root) and not any(_has_results(p) for p in subdirs):
-        store = (root / "run.json").is_file() or (root / PROFILE_FILE).is_file()
-        tracker = root.parent.name if store else root.name
+    def one_dataset(store: bool) -> str:
         dataset = wanted[0] if len(wanted) == 1 else (_known_dataset(root.name) if store else None)
         if dataset is None:
             raise ConfigError(f"{root}: holds the results of one tracker; name their dataset with --datasets NAME")
-        add(tracker, dataset, root)
+        return dataset
+
+    # one VOT workspace tracker folder: <Tracker>/baseline/<seq>/<seq>_001.txt
+    own = _tracker_folder(root)
+    if own is not None and own != root:
+        add(root.name, one_dataset(False), own)
         return found
 
-    # <dir>/<Tracker>/<seq>.txt: one dataset, tracker folders directly below
-    direct = [p for p in subdirs if _has_results(p) and not (p / "run.json").is_file()
+    # the folder of one run: <run>/<dataset>/ of the store, or one toolkit folder of <seq>.txt
+    if own is not None and not any(_has_results(p) for p in subdirs):
+        store = (root / "run.json").is_file() or (root / PROFILE_FILE).is_file()
+        add(root.parent.name if store else root.name, one_dataset(store), root)
+        return found
+
+    # <dir>/<Tracker>/<seq>.txt (or <dir>/<Tracker>/baseline/...): one dataset, tracker folders directly below
+    folders = {p: _tracker_folder(p) for p in subdirs}
+    direct = [p for p in subdirs if folders[p] is not None and not (folders[p] / "run.json").is_file()
               and not any(_has_results(q) for q in p.iterdir() if q.is_dir() and (q / "run.json").is_file())]
-    if direct and len(direct) == len([p for p in subdirs if _has_results(p)]):
-        own = _known_dataset(root.name)
+    if direct and len(direct) == len([p for p in subdirs if folders[p] is not None]):
+        own_ds = _known_dataset(root.name)
         if len(wanted) == 1:
             dataset = wanted[0]
-        elif own:
-            dataset = own
+        elif own_ds:
+            dataset = own_ds
         else:
             raise ConfigError(f"{root}: holds one folder of results per tracker; name their dataset with "
                               f"--datasets NAME")
         if not keep(dataset) and not (len(wanted) == 1):
             return []
         for p in direct:
-            add(p.name, dataset, p)
+            add(p.name, dataset, folders[p])
         return found
 
     for top in subdirs:
         for sub in sorted(p for p in top.iterdir() if p.is_dir() and not p.name.startswith(".")):
-            if not (_has_results(sub) or (sub / PROFILE_FILE).is_file()):
+            folder = _tracker_folder(sub)
+            if folder is None and (sub / PROFILE_FILE).is_file():
+                folder = sub
+            if folder is None:
                 continue
             store = (sub / "run.json").is_file() or (sub / PROFILE_FILE).is_file()
             top_ds, sub_ds = _known_dataset(top.name), _known_dataset(sub.name)
-            if not store and top_ds and not sub_ds:
-                tracker, dataset = sub.name, top_ds          # <DATASET>/<Tracker>/ (other toolkits)
+            if folder != sub or (not store and top_ds and not sub_ds):
+                tracker, dataset = sub.name, top_ds or top.name   # <DATASET>/<Tracker>/ (other toolkits)
             else:
-                tracker, dataset = top.name, sub.name        # <run>/<dataset>/ (this suite's store)
+                tracker, dataset = top.name, sub.name             # <run>/<dataset>/ (this suite's store)
             if keep(dataset):
-                add(tracker, dataset, sub)
+                add(tracker, dataset, folder)
     if not found:
         raise ResultsError(f"{root}: no results found"
                            + (f" for {', '.join(wanted)}" if wanted else "")
@@ -164,7 +212,8 @@ def collect(results: str | os.PathLike, datasets: Iterable[str] | None = None,
 
     ``annotations`` / ``roots`` map a dataset name to the folder its ground truth is read from
     (``datasets.create_dataset(name, annotations=DIR)`` / ``root=DIR``); ``protocols`` maps a dataset
-    name (or ``"*"``) to the protocol to use instead of the benchmark's official one.
+    name (or ``"*"``) to the protocol to use instead of the benchmark's official one (``run.json``
+    records no protocol: ``bench run --protocol`` only chooses the summary it prints).
     """
     found = discover(results, datasets)
     data = ReportData(source=str(results))
@@ -173,22 +222,13 @@ def collect(results: str | os.PathLike, datasets: Iterable[str] | None = None,
     protocols = {("*" if k == "*" else benchmark_key(k)): v for k, v in (protocols or {}).items()}
     opened: dict[str, Any] = {}
     gt_cache: dict[tuple[str, str], Any] = {}
-    by_dataset: dict[str, list[TrackerResults]] = {}
-    for tr in found:
-        by_dataset.setdefault(tr.dataset, []).append(tr)
 
     iterator: Iterable = found
     if progress:
         from tqdm import tqdm
         iterator = tqdm(found, desc="scoring", unit="run", disable=None)
-    for tr in iterator:
-        if tr.profile is not None:
-            _add_profile(data, tr)
-        spiking = _spiking_of(tr)
-        if spiking is not None:
-            data.spiking.setdefault(tr.tracker, spiking)
-        if not tr.files:
-            continue
+
+    def score_into(tr: RunResults) -> None:
         bkey = benchmark_key(tr.dataset)
         if bkey not in opened:
             try:
@@ -200,14 +240,13 @@ def collect(results: str | os.PathLike, datasets: Iterable[str] | None = None,
                 opened[bkey] = None
         ds = opened[bkey]
         if ds is None:
-            continue
-        protocol = protocols.get(bkey) or protocols.get("*") or tr.manifest.get("config", {}).get("protocol") \
-            or _default_protocol(ds, tr.dataset)
+            return
+        protocol = protocols.get(bkey) or protocols.get("*") or _default_protocol(ds, tr.dataset)
         try:
             res = score(tr, ds, protocol, gt_cache, attributes=attributes, notes=data.notes)
-        except DataError as e:  # one tracker's bad file must not sink the whole report: say so instead
+        except (DataError, ResultsError) as e:  # one tracker's bad file must not sink the whole report
             data.notes.append(f"{tr.tracker} on {tr.dataset}: not scored: {e}")
-            continue
+            return
         if res is not None:
             data.results.append(res)
             fps, device = _fps_from_times(tr, res)
@@ -215,6 +254,16 @@ def collect(results: str | os.PathLike, datasets: Iterable[str] | None = None,
                 data.profiles[tr.tracker] = EfficiencyProfile(
                     tracker=tr.tracker, fps=fps, device=device,
                     source=f"{tr.folder} (<seq>_time.txt, init frames excluded)")
+
+    for tr in iterator:
+        if tr.profile is not None:
+            _add_profile(data, tr)
+        spiking = registry_spiking(tr.config.get("tracker") or "")
+        if spiking is not None:
+            data.spiking.setdefault(tr.tracker, spiking)
+        if tr.index is not None:
+            score_into(tr)
+        _add_stats_firing_rates(data, tr)
     return data
 
 
@@ -228,57 +277,42 @@ def _open_dataset(name: str, annotations: str | None, root: str | None):
 
 
 def _default_protocol(ds: Any, name: str) -> str:
-    proto = getattr(ds, "default_protocol", None)
-    if proto:
-        return proto
-    from bench.metrics import default_protocol
-
-    return default_protocol(name)
+    return getattr(ds, "default_protocol", None) or default_protocol(name)
 
 
 def _dataset_mode(ds: Any, name: str) -> str:
-    mode = getattr(ds, "dataset_mode", None)
-    if mode:
-        return mode
-    from bench.metrics import dataset_mode_for
-
-    return dataset_mode_for(name)
+    return getattr(ds, "dataset_mode", None) or dataset_mode_for(name)
 
 
-def score(tr: TrackerResults, ds: Any, protocol: str, gt_cache: dict | None = None,
+def score(tr: RunResults, ds: Any, protocol: str, gt_cache: dict | None = None,
           attributes: bool = True, notes: list[str] | None = None) -> BenchmarkResult | None:
-    """Evaluate one tracker's stored boxes on one dataset (plus per-attribute subsets)."""
-    from bench.metrics import SequenceInput, evaluate
+    """Evaluate one tracker's stored results on one dataset (plus per-attribute subsets).
 
+    Inputs come from :mod:`bench.evaluation`: reset-based trajectories for the VOT protocols, boxes
+    (GOT-10k repetitions for ``got10k-val``) otherwise, cut to the run's ``max_frames`` when it has one.
+    """
     gt_cache = {} if gt_cache is None else gt_cache
     notes = [] if notes is None else notes
-    loader = _evaluation_loader(tr)
-    present = [n for n in ds.names() if (loader.paths_for(n) if loader is not None else tr.path_for(n))]
-    missing = [n for n in ds.names() if n not in set(present)]
-    seqs = []
-    for name in present:
-        ck = (benchmark_key(tr.dataset), name)
-        if ck not in gt_cache:
-            gt_cache[ck] = ds.load(name)
-        seqs.append(gt_cache[ck])
-    if loader is not None:  # the OPE helper's loader: one fast parse, GOT-10k repetitions
-        from bench.evaluation import build_inputs
-
-        inputs = build_inputs(seqs, loader, repetitions=protocol == "got10k-val")
-    else:
-        inputs = [SequenceInput(name=s.name, gt=s.ground_truth, pred=load_boxes(tr.path_for(s.name)),
-                                flags=dict(s.flags), attributes=dict(s.attributes)) for s in seqs]
-    groups: dict[str, list[int]] = {}
-    for i, s in enumerate(seqs):
-        for attr in sequence_attributes(s.attributes):
-            groups.setdefault(attr, []).append(i)
-    if not inputs:
+    protocol = PROTOCOLS.get(protocol).name   # an unknown name fails before any file is read
+    names = list(ds.names())
+    present = [n for n in names if tr.paths_for(n)]
+    if not present:
         notes.append(f"{tr.tracker} on {tr.dataset}: no result file matches a sequence of the dataset "
                      f"({tr.folder}); skipped")
         return None
-    if missing:
-        notes.append(f"{tr.tracker} on {tr.dataset}: {len(missing)} of {len(ds.names())} sequences have no "
-                     f"results (e.g. {missing[0]}); scored on the {len(inputs)} present")
+    bkey = benchmark_key(tr.dataset)
+    need = [n for n in present if (bkey, n) not in gt_cache]
+    for n, s in zip(need, evaluation.load_ground_truth(ds, need)):
+        gt_cache[(bkey, n)] = s
+    seqs = [gt_cache[(bkey, n)] for n in present]
+    inputs = metric_inputs(tr, seqs, protocol)
+    if len(present) < len(names):
+        missing = next(n for n in names if not tr.paths_for(n))
+        notes.append(f"{tr.tracker} on {tr.dataset}: {len(names) - len(present)} of {len(names)} sequences have "
+                     f"no results (e.g. {missing}); scored on the {len(inputs)} present")
+    if tr.max_frames is not None:
+        notes.append(f"{tr.tracker} on {tr.dataset}: a --max-frames {tr.max_frames} run, scored on the first "
+                     f"{tr.max_frames} frames of each sequence")
     mode = _dataset_mode(ds, tr.dataset)
     result = evaluate(inputs, protocol=protocol, dataset_mode=mode)
     out = BenchmarkResult(
@@ -288,20 +322,34 @@ def score(tr: TrackerResults, ds: Any, protocol: str, gt_cache: dict | None = No
         per_sequence=[_seq_row(d) for d in result.per_sequence],
         n_sequences=len(inputs), source=str(tr.folder))
     if attributes:
+        groups: dict[str, list[int]] = {}
+        for i, s in enumerate(seqs):
+            for tag in attribute_tags(s.attributes):
+                groups.setdefault(tag, []).append(i)
         out.attributes = _attribute_scores(inputs, protocol, mode, getattr(ds, "name", tr.dataset), groups)
     return out
+
+
+def metric_inputs(tr: RunResults, seqs: list[Any], protocol: str) -> list:
+    """:mod:`bench.evaluation`'s metric inputs for the sequences ``seqs`` (all with result files)."""
+    vot = PROTOCOLS.get(protocol).meta.get("kind") == "vot"
+    max_frames = tr.max_frames
+    if vot:
+        if max_frames is not None:
+            raise DataError(f"{tr.folder / 'run.json'}: a --max-frames {max_frames} run cannot be scored under the "
+                            f"reset-based protocol {protocol}, which needs whole sequences")
+        return evaluation.build_vot_inputs(seqs, tr.index, protocol)
+    if max_frames is None:
+        return evaluation.build_inputs(seqs, tr.index, repetitions=protocol == "got10k-val")
+    # `bench run --max-frames` writes one file per sequence (no repetitions), max_frames rows long
+    boxes = evaluation.read_box_files([tr.paths_for(s.name)[0] for s in seqs])
+    return [evaluation.sequence_input(s, b, max_frames=max_frames) for s, b in zip(seqs, boxes)]
 
 
 def _attribute_scores(inputs: list, protocol: str, mode: str, benchmark: str,
                       groups: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
     """``bench.metrics.attributes`` where it knows the benchmark; else each attribute subset, scored alike."""
-    from bench.metrics import evaluate
-
-    try:
-        from bench.metrics.attributes import attribute_results, family_of
-    except ImportError:
-        family_of = None
-    if family_of is not None and family_of(benchmark) is not None:
+    if family_of(benchmark) is not None:
         try:
             res = attribute_results(inputs, protocol, mode, benchmark=benchmark)
         except DataError:
@@ -335,20 +383,9 @@ def attribute_order(names) -> list[str]:
     return sorted(names)
 
 
-def _evaluation_loader(tr: TrackerResults):
-    """``bench.evaluation``'s view of a results folder (None where that module is absent)."""
-    try:
-        from bench import evaluation
-    except ImportError:
-        return None
-    try:
-        return evaluation.find_results(tr.folder, tr.dataset)[0]
-    except ResultsError:
-        return None
-
-
-def sequence_attributes(attrs: dict[str, Any]) -> list[str]:
-    """Attribute tags of one sequence: lists of names (``{"otb": ["IV", "SV"]}``) or 0/1 flags."""
+def attribute_tags(attrs: dict[str, Any]) -> list[str]:
+    """Attribute tags of one sequence for benchmarks :mod:`bench.metrics.attributes` has no table for:
+    lists of names (``{"otb": ["IV", "SV"]}``) or 0/1 flags (``{"IV": 1}``)."""
     tags: list[str] = []
     for k, v in (attrs or {}).items():
         if isinstance(v, (list, tuple, set)):
@@ -369,12 +406,22 @@ def _seq_row(d: dict) -> dict:
     return row
 
 
-def _fps_from_times(tr: TrackerResults, res: BenchmarkResult) -> tuple[float | None, str | None]:
+def _time_file(tr: RunResults, seq: str) -> Path | None:
+    """``<seq>_time.txt`` beside the sequence's box file (``<seq>.txt`` or GOT-10k ``<seq>/<seq>_001.txt``)."""
+    paths = tr.paths_for(seq)
+    if not paths:
+        return None
+    first = paths[0]
+    stems = [first.stem] + ([first.stem[:-4]] if re.search(r"_\d{3}$", first.stem) else [])
+    return next((p for p in (first.with_name(f"{s}_time.txt") for s in stems) if p.is_file()), None)
+
+
+def _fps_from_times(tr: RunResults, res: BenchmarkResult) -> tuple[float | None, str | None]:
     """FPS from the run's ``<seq>_time.txt`` files (tracking frames only), with the run's device."""
     frames, seconds = 0, 0.0
     for row in res.per_sequence:
-        p = tr.folder / f"{row['sequence']}_time.txt"
-        if not p.is_file():
+        p = _time_file(tr, row["sequence"])
+        if p is None:
             continue
         t = load_boxes(p, columns=1)[:, 0]
         if len(t) > 1:
@@ -382,36 +429,65 @@ def _fps_from_times(tr: TrackerResults, res: BenchmarkResult) -> tuple[float | N
             seconds += float(np.sum(t[1:]))
     if frames == 0 or seconds <= 0:
         return None, None
-    device = tr.manifest.get("config", {}).get("device")
-    return frames / seconds, device
-
-
-def _spiking_of(tr: TrackerResults) -> bool | None:
-    return registry_spiking(tr.manifest.get("config", {}).get("tracker") or "")
+    return frames / seconds, tr.config.get("device")
 
 
 def registry_spiking(name: str) -> bool | None:
     """``spiking`` from the tracker registry (``SpikeTrack-B256-T3`` finds ``spiketrack_b256_t3``)."""
     if not name:
         return None
-    try:
-        import trackers
+    import trackers
 
-        if name not in trackers.TRACKERS:
-            return None
-        return bool(trackers.TRACKERS.get(name).meta.get("spiking", False))
-    except Exception:  # an unimportable tracker package: the report says ANN unless a profile says so
+    if name not in trackers.TRACKERS:
         return None
+    return bool(trackers.TRACKERS.get(name).meta.get("spiking", False))
+
+
+# --- <seq>_stats.json (bench run) -------------------------------------------------------------------
+
+def stats_firing_rates(folder: Path) -> tuple[dict[str, dict[str, list[float]]], int]:
+    """Firing rates ``{branch: {layer: [mean count per entry]}}`` from a run folder's ``<seq>_stats.json``
+    (SpikeTrack trackers record them per sequence), averaged over sequences with each video weighing the
+    same (:func:`trackers.spiketrack.sfr.aggregate_stats_files`); and how many sequences had them."""
+    from trackers.spiketrack.sfr import BRANCHES, aggregate_stats_files
+
+    agg = aggregate_stats_files(folder)
+    rates = {b: {name: [float("nan") if v is None else float(v) for v in layer["mean_count"]]
+                 for name, layer in (agg.get(b) or {}).get("layers", {}).items()}
+             for b in BRANCHES}
+    return {b: layers for b, layers in rates.items() if layers}, int(agg.get("sequences", 0))
+
+
+def _add_stats_firing_rates(data: ReportData, tr: RunResults) -> None:
+    """The fallback for the firing-rate sheet and heat map when no ``profile.json`` gave rates."""
+    prof = data.profiles.get(tr.tracker)
+    if (prof is not None and prof.firing_rates) or not any(tr.folder.glob(f"*{STATS_SUFFIX}")):
+        return
+    try:
+        rates, n = stats_firing_rates(tr.folder)
+    except BenchError as e:
+        data.notes.append(f"{tr.tracker} on {tr.dataset}: firing rates not read: {e}")
+        return
+    if not rates:
+        return
+    source = f"{tr.folder} (<seq>{STATS_SUFFIX}, mean over {n} sequence{'s' if n != 1 else ''})"
+    if prof is None:
+        data.profiles[tr.tracker] = EfficiencyProfile(tracker=tr.tracker, firing_rates=rates, source=source)
+    else:
+        prof.firing_rates = rates
+        prof.source = f"{prof.source}; firing rates: {source}" if prof.source else source
 
 
 # --- profile.json -----------------------------------------------------------------------------------
 
-def _add_profile(data: ReportData, tr: TrackerResults) -> None:
+def _add_profile(data: ReportData, tr: RunResults) -> None:
     prof = read_profile(tr.profile, tracker=tr.tracker)
     old = data.profiles.get(tr.tracker)
     if old is not None and old.source.endswith(PROFILE_FILE):
         data.notes.append(f"{tr.tracker}: several profiles; the report uses {old.source}")
         return
+    if old is not None and old.firing_rates and not prof.firing_rates:   # rates from <seq>_stats.json stay
+        prof.firing_rates = old.firing_rates
     data.profiles[tr.tracker] = prof
     if prof.spiking is not None:
         data.spiking[tr.tracker] = prof.spiking
@@ -481,34 +557,65 @@ def read_profile(path: str | os.PathLike, tracker: str = "") -> EfficiencyProfil
         energy_model=model if isinstance(model, dict) else {"convention": str(model)}, source=str(path))
 
 
-#: the energy convention the report quotes (bench.efficiency.energy's variant names)
+#: the energy convention the report quotes (bench.efficiency.energy's variant names; the one
+#: ``bench profile`` prints)
 ENERGY_VARIANT = "exact"
+#: The one per-frame energy figure the report quotes. ``bench.efficiency`` exposes no constant for it,
+#: so it is named here: ``bench profile`` (``bench.efficiency.profile.format_profile``) prints this key
+#: first, and it is what the profiled run actually cost per tracked frame -- the search branch every
+#: frame plus the template branch times the template calls per tracked frame *measured* in that run
+#: (initialisation + updates). The report must show the number the user saw on the console, so it
+#: prefers this key; files without it fall back to :data:`NOMINAL_ENERGY_KEY` (template amortised over
+#: the tracker's nominal update interval), and a model without a template branch to
+#: :data:`NO_TEMPLATE_ENERGY_KEY` (then the whole per-frame cost).
+HEADLINE_ENERGY_KEY = "per_frame_amortised_measured_mJ"
+NOMINAL_ENERGY_KEY = "per_frame_amortised_nominal_mJ"
+NO_TEMPLATE_ENERGY_KEY = "per_frame_excluding_template_mJ"
+
+
+def headline_energy(energy: dict, path: Path | str = "profile.json") -> tuple[str | None, float | None]:
+    """``(key, mJ per frame)`` of ``bench profile``'s energy block under :data:`ENERGY_VARIANT`, by the rule of
+    :data:`HEADLINE_ENERGY_KEY`; ``(None, None)`` when the file gives no per-frame figure."""
+    var = ((energy or {}).get("variants") or {}).get(ENERGY_VARIANT) or {}
+    tmpl = (energy or {}).get("template_branch", "template")
+    has_template = "template_per_update_mJ" in var or tmpl in (var.get("per_branch_mJ") or {})
+    for key in (HEADLINE_ENERGY_KEY, NOMINAL_ENERGY_KEY) + (() if has_template else (NO_TEMPLATE_ENERGY_KEY,)):
+        if var.get(key) is not None:
+            return key, _num(var[key], Path(path), f"energy.variants.{ENERGY_VARIANT}.{key}")
+    return None, None
 
 
 def _from_bench_profile(d: dict, path: Path, tracker: str) -> EfficiencyProfile:
     """``bench profile``'s schema (bench.efficiency.profile/1).
 
-    Per tracked frame: the search branch every frame, plus the template branch amortised over the
-    tracker's nominal update interval (a tracker that never updates its template pays it once, at
-    initialisation, so nothing per frame). Energy: variant :data:`ENERGY_VARIANT`, the same rule.
+    Per tracked frame: the search branch every frame, plus the template branch weighted as the quoted
+    energy (:data:`HEADLINE_ENERGY_KEY`) weighs it -- by the template calls per tracked frame measured in
+    the profiled run, or, for files quoting the nominal figure, by ``1 / update_interval`` (a tracker that
+    never updates its template then pays it once, at initialisation, so nothing per frame). GMACs, GSOPs
+    and energy thus describe the same frames.
     """
     branches = d.get("branches") or {}
     interval = d.get("update_interval")
-    share = {b: (1.0 if b != "template" else (1.0 / interval if interval else 0.0)) for b in branches}
+    energy_doc = d.get("energy") or {}
+    var = (energy_doc.get("variants") or {}).get(ENERGY_VARIANT) or {}
+    energy_key, energy = headline_energy(energy_doc, path)
+    measured = _num(d.get("template_calls_per_frame"), path, "template_calls_per_frame")
+    if measured is not None and energy_key != NOMINAL_ENERGY_KEY:
+        template_share = measured
+        template_rule = f"amortised over the profiled run: {measured:.4g} template calls per tracked frame"
+    elif interval:
+        template_share = 1.0 / interval
+        template_rule = f"amortised over the update interval ({interval} frames)"
+    else:
+        template_share = 0.0
+        template_rule = "computed once at initialisation (not per frame)"
+    share = {b: (1.0 if b != "template" else template_share) for b in branches}
 
     def per_frame(key: str) -> float | None:
         vals = [(_num(v.get(key), path, f"branches.{b}.{key}"), share[b]) for b, v in branches.items()]
         vals = [(x, w) for x, w in vals if x is not None]
         return sum(x * w for x, w in vals) / 1e9 if vals else None
 
-    energy = None
-    var = ((d.get("energy") or {}).get("variants") or {}).get(ENERGY_VARIANT) or {}
-    for key in ("per_frame_amortised_nominal_mJ", "per_frame_excluding_template_mJ"):
-        if key == "per_frame_excluding_template_mJ" and interval:
-            continue
-        if var.get(key) is not None:
-            energy = _num(var[key], path, f"energy.variants.{ENERGY_VARIANT}.{key}")
-            break
     lat = d.get("latency") or {}
     env = lat.get("environment") or {}
     fps = _num(((lat.get("all_frames") or {}).get("end_to_end") or {}).get("fps"), path, "latency fps")
@@ -542,10 +649,9 @@ def _from_bench_profile(d: dict, path: Path, tracker: str) -> EfficiencyProfile:
                           "per": "frame" if branch != "template" else "template update",
                           "gmacs": g["macs"] / 1e9, "gsops": g["sops"] / 1e9, "mac_mj": mac_mj, "ac_mj": ac_mj,
                           "total_mj": mac_mj + ac_mj, "weight": share.get(branch, 1.0)})
-    model = {"variant": ENERGY_VARIANT, "convention": var.get("convention", ""),
+    model = {"variant": ENERGY_VARIANT, "figure": energy_key, "convention": var.get("convention", ""),
              "E_MAC_pJ": e_mac, "E_AC_pJ": e_ac, "constants": consts.get("source", consts.get("name", "")),
-             "template": (f"amortised over the update interval ({interval} frames)" if interval
-                          else "computed once at initialisation (not per frame)")}
+             "template": template_rule}
     return EfficiencyProfile(
         tracker=str(d.get("tracker") or tracker), params=_num(d.get("params"), path, "params"),
         gmacs=per_frame("macs"), gsops=per_frame("sops"), energy_mj=energy, fps=fps, device=device,

@@ -69,3 +69,21 @@ def test_list_shows_every_family_and_protocol(capsys):
     out = capsys.readouterr().out
     for p in ("pytracking", "pysot", "got10k", "lasot-toolkit", "trackingnet-devkit", "vot2020", "vot2018"):
         assert p in out
+
+
+def test_threads_are_recorded_but_do_not_split_a_run(tmp_path, capsys):
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        base = ["run", "-t", "kcf", "--results", str(tmp_path), "--max-frames", "3", "--no-progress"]
+        assert main(base + ["--threads", "1"]) == 0
+        assert torch.get_num_threads() == 1
+        manifest = json.loads((tmp_path / "kcf" / "demo" / "run.json").read_text())
+        assert manifest["config"]["threads"] == 1
+        assert main(base + ["--threads", "2"]) == 0           # same results, another thread count: resumes
+        assert "0 sequence(s) computed" in capsys.readouterr().out
+        assert main(base + ["--threads", "0"]) == 2
+        assert "--threads must be at least 1" in capsys.readouterr().err
+    finally:
+        torch.set_num_threads(before)

@@ -396,3 +396,170 @@ def test_published_type_column_marks_spiking_trackers(tmp_path):
     f.write_text("tracker,benchmark,metric,value,unit,source,type\nS,LaSOT,auc,60,%,paper,CNN\n")
     with pytest.raises(DataError, match=r"pub.csv:2: type must be SNN or ANN"):
         load_published(f)
+
+
+# --- runs made with --max-frames, <seq>_stats.json firing rates, bench profile's headline energy -------
+
+def test_max_frames_run_is_scored_on_its_first_frames(tmp_path, store):
+    """``bench run --max-frames N`` stores N boxes per sequence and config.max_frames in run.json: the
+    report scores the first N ground-truth frames (before, the longer ground truth made it unscorable)."""
+    from bench.results import ResultsStore
+    from reports.collect import collect
+
+    _, ds = store
+    n = 7
+    st = ResultsStore(tmp_path)
+    run = st.run("short", "demo")
+    run.start({"tracker": "short", "dataset": "demo", "device": "cpu", "max_frames": n})
+    for name in ds.names():
+        far = ds.load(name).ground_truth[:n].copy()
+        assert len(ds.load(name).ground_truth) > n
+        far[:, 0] += 1000.0
+        run.write_sequence(name, far, times=np.full(n, 0.02))
+    bad = st.run("bad", "demo")
+    bad.start({"tracker": "bad", "dataset": "demo", "max_frames": "seven"})
+    bad.write_sequence(ds.names()[0], ds.load(ds.names()[0]).ground_truth[:n])
+    data = collect(tmp_path, datasets=["demo"], attributes=False, protocols={"*": "otb-toolkit"})
+    r = data.result("short", "demo")
+    # far off: only frame 1 counts (replaced by the ground truth), now out of n frames per sequence
+    assert r.metrics["auc"] == pytest.approx(20 / 21 / n, abs=1e-12)
+    assert r.metrics["precision"] == pytest.approx(1 / n, abs=1e-12)
+    assert r.n_sequences == len(ds.names()) and data.profiles["short"].fps == pytest.approx(50.0)
+    assert any(f"--max-frames {n} run" in note for note in data.notes)
+    assert data.result("bad", "demo") is None
+    assert any(note.startswith("bad on demo: not scored:") and "config.max_frames" in note and "run.json" in note
+               for note in data.notes)
+
+
+def test_cli_max_frames_run_reports_what_bench_run_printed(tmp_path, capsys):
+    """A real ``bench run --max-frames`` folder: the report's AUC is the run's own summary AUC."""
+    import bench.runner as runner
+    from bench.cli import main
+    from reports.collect import collect
+
+    runner._CACHE.clear()
+    try:
+        assert main(["run", "-t", "csrt", "--results", str(tmp_path / "res"), "--max-frames", "12",
+                     "--no-progress", "--json", str(tmp_path / "run.json")]) == 0
+    finally:
+        runner._CACHE.clear()
+    capsys.readouterr()
+    summary = json.loads((tmp_path / "run.json").read_text())["results"]["csrt"]["demo"]
+    data = collect(tmp_path / "res", datasets=["demo"], attributes=False)
+    r = data.result("csrt", "demo")
+    assert r.protocol == summary["protocol"] and r.n_sequences == summary["sequences"] == 3
+    for k in ("auc", "precision", "norm_precision"):
+        assert r.metrics[k] == pytest.approx(summary["metrics"][k], abs=1e-12)
+
+
+def _layer(rates):
+    return {"images": 5, "mean_count": rates, "nonzero_fraction": [r / 4 for r in rates],
+            "level_fraction": [[1 - r / 4, 0, 0, 0, r / 4] for r in rates]}
+
+
+def test_stats_json_firing_rates_reach_the_report_without_profile(tmp_path, store):
+    """No profile.json: the per-sequence rates ``bench run`` stored (``<seq>_stats.json``, SpikeTrack's
+    recorder layout) are averaged over sequences, each weighing the same, into the sheet and heat map."""
+    import openpyxl
+
+    from bench.results import ResultsStore
+    from reports.build import write_report
+    from reports.collect import collect
+
+    _, ds = store
+    run = ResultsStore(tmp_path / "res").run("snn", "demo")
+    run.start({"tracker": "snn", "dataset": "demo", "device": "cpu"})
+    per_seq = [([0.5, 1.0], [2.0]), ([1.5, 2.0], [3.0]), None]   # the third sequence has no rates
+    for name, rates in zip(ds.names(), per_seq):
+        gt = ds.load(name).ground_truth
+        stats = {"template_updates": 0}
+        if rates is not None:
+            stats["firing_rates"] = {
+                "template": {"images": 1, "layers": {"enc.l1": _layer(rates[1])},
+                             "overall": {"mean_count": rates[1][0], "nonzero_fraction": rates[1][0] / 4}},
+                "search": {"images": 5, "layers": {"enc.l1": _layer(rates[0])},
+                           "overall": {"mean_count": 1.0, "nonzero_fraction": 0.25}}}
+        run.write_sequence(name, gt, times=np.full(len(gt), 0.01), stats=stats)
+    data = collect(tmp_path / "res", datasets=["demo"], attributes=False)
+    prof = data.profiles["snn"]
+    assert prof.firing_rates == {"template": {"enc.l1": [2.5]}, "search": {"enc.l1": [1.0, 1.5]}}
+    assert prof.fps == pytest.approx(100.0) and "_stats.json" in prof.source
+    out = write_report(data, tmp_path / "rep", formats=["png"])
+    assert (tmp_path / "rep" / "figures" / "firing_rates_snn.png").is_file() and out["files"]
+    ws = openpyxl.load_workbook(tmp_path / "rep" / "report.xlsx")["Firing rates"]
+    assert [[c.value for c in r] for r in ws.iter_rows(min_row=2)] == \
+        [["snn", "template", "enc.l1", 2.5, None], ["snn", "search", "enc.l1", 1.0, 1.5]]
+    # a profile.json's own rates win over the fallback
+    (run.path / "profile.json").write_text(json.dumps({"tracker": "snn", "firing_rates": {"search": {"x": [0.1]}}}))
+    assert collect(tmp_path / "res", datasets=["demo"], attributes=False).profiles["snn"].firing_rates == \
+        {"search": {"x": [0.1]}}
+    (run.path / f"{ds.names()[0]}_stats.json").write_text("{broken")
+    (run.path / "profile.json").unlink()
+    data = collect(tmp_path / "res", datasets=["demo"], attributes=False)
+    assert any("firing rates not read" in n and "_stats.json" in n for n in data.notes)
+
+
+def test_energy_is_the_figure_bench_profile_prints(tmp_path):
+    """A real ``bench profile`` document: the report quotes HEADLINE_ENERGY_KEY (the measured amortisation
+    that format_profile prints), and GMACs/GSOPs weigh the template branch the same way (4 calls in 9
+    tracked frames here, not the nominal 1 in 3)."""
+    import torch
+    from torch import nn
+
+    import datasets
+    from bench.efficiency.profile import format_profile, profile_tracker, write_profile
+    from reports.collect import HEADLINE_ENERGY_KEY, read_profile
+    from trackers.base import Tracker, TrackResult
+
+    class Neuron(nn.Module):   # integer spike counts 0..4, emitted as count / 4 (NI-LIF's convention)
+        def forward(self, x):
+            return torch.round(torch.clamp(x, 0, 4)) / 4
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.stem = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+            self.lif = Neuron()
+            self.pw = nn.Conv2d(4, 2, 1, bias=False)
+            self.branch = "search"
+
+        def forward(self, x):
+            return self.pw(self.lif(self.stem(x) * 4))
+
+    class Two(Tracker):
+        name, spiking, update_interval = "two", True, 3
+
+        def __init__(self):
+            torch.manual_seed(0)
+            self.model = Net().eval()
+            self.cfg = type("Cfg", (), {"num_templates": 2})()
+
+        def _run(self, image, branch):
+            self.model.branch = branch
+            x = torch.from_numpy(np.ascontiguousarray(image[:16, :16])).permute(2, 0, 1)[None].float()
+            self.model(x / 255 - 0.5)
+
+        def initialize(self, image, box, info=None):
+            self._run(image, "template")
+            self.frame, self.box = 0, tuple(float(v) for v in box)
+
+        def track(self, image):
+            self.frame += 1
+            self._run(image, "search")
+            self.template_updated = self.frame % 3 == 0
+            if self.template_updated:
+                self._run(image, "template")
+            return TrackResult(self.box, 1.0)
+
+    doc = profile_tracker(Two(), datasets.create_dataset("demo"), max_frames=10, latency=False)
+    assert HEADLINE_ENERGY_KEY in format_profile(doc)
+    e = doc["energy"]["variants"]["exact"]
+    assert e[HEADLINE_ENERGY_KEY] != pytest.approx(e["per_frame_amortised_nominal_mJ"])
+    prof = read_profile(write_profile(doc, tmp_path))
+    assert prof.energy_mj == e[HEADLINE_ENERGY_KEY]
+    b = doc["branches"]
+    assert prof.gmacs == pytest.approx((b["search"]["macs"] + b["template"]["macs"] * 4 / 9) / 1e9)
+    assert prof.gsops == pytest.approx((b["search"]["sops"] + b["template"]["sops"] * 4 / 9) / 1e9)
+    rows = {r["branch"]: r for r in prof.energy_breakdown}
+    assert rows["template"]["weight"] == pytest.approx(4 / 9)
+    assert sum(r["total_mj"] * r["weight"] for r in prof.energy_breakdown) == pytest.approx(prof.energy_mj)

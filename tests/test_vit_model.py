@@ -162,3 +162,39 @@ def test_wrong_checkpoint_names_the_keys(tmp_path):
     msg = str(e.value)
     assert "\n" not in msg and "bad.pth.tar" in msg and "unexpected: foo.weight" in msg and "missing" in msg
 
+
+
+def test_count_macs_uses_the_suite_thop_counter_and_restores_mode():
+    """count_macs's thop total is bench.efficiency.thop's (one counter for the suite); its per-type split
+    adds up to it, and the model's train/eval mode is left as it was."""
+    from bench.efficiency.thop import thop_profile
+    from trackers.vit.flops import profile_inputs
+
+    m = _meta("ostrack_256").train()
+    c = count_macs(m)
+    assert m.training and all(mod.training for mod in m.modules())
+    assert c.thop_macs == thop_profile(m, profile_inputs(m))[0]
+    assert sum(c.by_module_type.values()) == c.thop_macs
+    assert set(c.by_module_type) == {"Linear", "Conv2d", "BatchNorm2d"}
+
+
+def test_box_from_maps_hand_case_and_first_max_wins_ties():
+    """F=4, two cells tie for the maximum (row-major 6 and 9): index 6 (iy=1, ix=2) is taken."""
+    from trackers.common import box_from_maps
+    from trackers.spiketrack.head import CenterHead
+    from trackers.vit.head import CenterPredictor
+
+    score = torch.zeros(1, 1, 4, 4, dtype=torch.float64)
+    score[0, 0, 1, 2] = score[0, 0, 2, 1] = 0.9
+    size = torch.zeros(1, 2, 4, 4, dtype=torch.float64)
+    size[0, :, 1, 2] = torch.tensor([0.25, 0.5], dtype=torch.float64)
+    size[0, :, 2, 1] = 1.0
+    offset = torch.zeros(1, 2, 4, 4, dtype=torch.float64)
+    offset[0, :, 1, 2] = torch.tensor([0.5, -0.25], dtype=torch.float64)
+    box, best = box_from_maps(score, size, offset, 4)
+    assert box.tolist() == [[(2 + 0.5) / 4, (1 - 0.25) / 4, 0.25, 0.5]]
+    assert best.tolist() == [[0.9]]
+    head = CenterPredictor(inplanes=8, channel=16, feat_sz=4)
+    assert torch.equal(head.cal_bbox(score, size, offset), box)
+    spiking_box, spiking_best = CenterHead(8, 16, 4).cal_bbox(score, size, offset)
+    assert torch.equal(spiking_box, box) and torch.equal(spiking_best, best)

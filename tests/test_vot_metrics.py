@@ -14,7 +14,7 @@ from bench.errors import DataError
 from bench.metrics import PROTOCOLS, SequenceInput, evaluate
 from bench.metrics.vot2018 import read_reset_trajectory
 from bench.metrics.vot2020 import failure_progress
-from tests.conftest import SHARED, shared_available
+from conftest import SHARED, shared_available
 
 TOL = 1e-9
 VOT_KINDS = ("vot_multistart", "vot_unsupervised", "vot_supervised")

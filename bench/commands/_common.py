@@ -9,7 +9,7 @@ from typing import Any
 from bench.errors import ResultsError
 
 
-def add_tracker_options(p: argparse.ArgumentParser, required: bool = True) -> None:
+def add_tracker_options(p: argparse.ArgumentParser, required: bool = True, threads: bool = True) -> None:
     p.add_argument("--tracker", "-t", required=required, help="tracker name (see `bench list trackers`)")
     p.add_argument("--checkpoint", help="weights file (.pth/.pth.tar); without it, model trackers use random weights")
     p.add_argument("--trust-checkpoint", action="store_true",
@@ -17,6 +17,21 @@ def add_tracker_options(p: argparse.ArgumentParser, required: bool = True) -> No
     p.add_argument("--device", default=os.environ.get("BENCH_DEVICE", "cpu"), help="torch device (default: cpu)")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16", "float64"],
                    help="model precision; float64 is the bit-exact verification mode")
+    if threads:
+        p.add_argument("--threads", type=int, metavar="N",
+                       help="torch CPU threads (default: torch's own); 1 keeps timings steady on a busy machine")
+
+
+def apply_threads(args: argparse.Namespace) -> None:
+    """``--threads N``: set torch's CPU thread count for this process."""
+    if getattr(args, "threads", None):
+        if args.threads < 1:
+            from bench.errors import ConfigError
+
+            raise ConfigError(f"--threads must be at least 1, got {args.threads}")
+        import torch
+
+        torch.set_num_threads(args.threads)
 
 
 def add_dataset_options(p: argparse.ArgumentParser, default: str | None = "demo") -> None:

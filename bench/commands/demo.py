@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_json_option, add_tracker_options, write_json
+from bench.commands._common import add_json_option, add_tracker_options, apply_threads, write_json
 
 
 def register(sub) -> None:
@@ -47,6 +47,7 @@ def main(args: argparse.Namespace) -> int:
     # per-frame spike figures come from the efficiency counter; the tracker's own recorder is not needed
     spiking = trackers.TRACKERS.get(args.tracker).meta.get("spiking")  # unknown name: fails here, early
     out, boxes = default_outputs(args.video, args.tracker, args.out)
+    apply_threads(args)
     own_rates_off = {"record_sfr": False} if spiking else {}
     tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
                                       dtype=args.dtype, trust_checkpoint=args.trust_checkpoint, **own_rates_off)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bench.commands._common import add_results_option, add_json_option, results_path, write_json
+from bench.commands._common import add_json_option, add_results_option, results_path, write_json
 from bench.errors import ConfigError
 
 _MAIN_KEYS = ("auc", "ao", "eao", "accuracy")

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_results_option, add_dataset_options, add_json_option, add_tracker_options, results_path, write_json
+from bench.commands._common import (add_dataset_options, add_json_option, add_results_option, add_tracker_options,
+                                    apply_threads, results_path, write_json)
 
 
 def register(sub) -> None:
@@ -30,15 +31,12 @@ def register(sub) -> None:
                    help="full: count every operator on every frame (slow); auto: once per signature")
     p.add_argument("--no-latency", action="store_true", help="skip the (unprofiled) latency pass")
     p.add_argument("--warmup", type=int, default=5, help="warm-up frames before the latency pass")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_json_option(p)
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    import torch
-
     import datasets
     import trackers
     from bench.efficiency.profile import format_profile, profile_tracker, write_profile
@@ -51,8 +49,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.efficiency.energy import constants
 
     constants(args.energy_preset, args.e_mac, args.e_ac)   # bad constants fail before any tracking
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    apply_threads(args)
     # the engine measures firing rates itself; the tracker's own recorder would only add hook time
     own_rates_off = {"record_sfr": False} if trackers.TRACKERS.get(args.tracker).meta.get("spiking") else {}
     tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_results_option, add_dataset_options, add_json_option, add_tracker_options, results_path, write_json
+from bench.commands._common import (add_dataset_options, add_json_option, add_results_option, add_tracker_options,
+                                    results_path, write_json)
 
 
 def register(sub) -> None:
@@ -44,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
     spec = RunSpec(tracker=args.tracker, dataset=args.dataset, results=str(results_path(args)),
                    run_name=args.run_name, root=args.root, split=args.split, checkpoint=args.checkpoint,
                    trust_checkpoint=args.trust_checkpoint, device=args.device, dtype=args.dtype,
-                   max_frames=args.max_frames)
+                   max_frames=args.max_frames, threads=args.threads)
     import trackers  # noqa: F401  (fail fast on an unknown tracker name, before touching the store)
 
     trackers.TRACKERS.get(args.tracker)

@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from bench.commands._common import add_results_option, add_json_option, add_tracker_options, results_path, write_json
+from bench.commands._common import add_json_option, add_results_option, add_tracker_options, results_path, write_json
 from bench.errors import ConfigError
 
 SETUP_FILE = "bench_vot.json"
@@ -30,7 +30,7 @@ def register(sub) -> None:
     vsub = p.add_subparsers(dest="vot_command", metavar="ACTION")
 
     s = vsub.add_parser("setup", help="write an offline workspace (sequences, stack, trackers.ini)")
-    add_tracker_options(s)
+    add_tracker_options(s, threads=False)
     s.add_argument("--stack", default="vot2020", help="vot2020, vot2018 or a stack YAML file (default: vot2020)")
     s.add_argument("--workspace", "-w", required=True, help="workspace folder (created)")
     src = s.add_mutually_exclusive_group(required=True)

@@ -251,20 +251,25 @@ class _Frames:
         return self._memo[key]
 
     def of(self, kind: str, boxes: str) -> np.ndarray:
-        """Derived per-frame array ``kind`` of the predictions ``boxes`` ('P0' or 'Pc0'), computed once."""
+        """Derived per-frame array ``kind`` of the predictions ``boxes`` ('P', 'P0' or 'Pc0'), computed once."""
         arr = self.get(boxes)
         key = f"{kind}@{id(arr)}"   # Pc0 is P0 when nothing is carried: computed once for both
         if key not in self._memo:
-            self._memo[key] = getattr(self, "_" + kind)(arr)
+            with np.errstate(all="ignore"):
+                self._memo[key] = getattr(self, "_" + kind)(boxes)
         return self._memo[key]
 
     def ranks(self, kind: str, boxes: str, thr: np.ndarray, op: str) -> np.ndarray:
         """:func:`_ranks` of ``of(kind, boxes)`` against ``thr``, computed once (callers copy to mask)."""
         arr = self.of(kind, boxes)
         key = f"rank:{id(arr)}:{op}:{thr.tobytes().hex()}:{thr is CENTER_THR}"
-        if key not in self._memo:
-            self._memo[key] = _ranks(arr, thr, op)
+        if key not in self._memo:   # ranks are 0..len(thr): one byte each keeps the shared arrays small
+            k = _ranks(arr, thr, op)
+            self._memo[key] = k.astype(np.uint8) if len(thr) < 255 else k
         return self._memo[key]
+
+    def _make_P(self) -> np.ndarray:           # predictions as written (pysot, got10k-val)
+        return self.P
 
     def _make_P0(self) -> np.ndarray:          # predictions with frame 0 = ground truth (got10k, TrackingNet)
         p0 = self.P.copy()
@@ -287,23 +292,27 @@ class _Frames:
     def _make_cg(self) -> np.ndarray:
         return _centers(self.G)
 
-    def _centres(self, p: np.ndarray) -> np.ndarray:
-        return _centers(p)
+    def _centres(self, boxes: str) -> np.ndarray:
+        return _centers(self.get(boxes))
 
-    def _err(self, p: np.ndarray) -> np.ndarray:       # centre error (pytracking, MATLAB, got10k)
-        d = (self.of("centres", "Pc0" if p is self.get("Pc0") else "P0") - self.get("cg")) ** 2
+    def _err(self, boxes: str) -> np.ndarray:       # centre error (pytracking, MATLAB, got10k, pysot)
+        # (cp - cg) ** 2 == (cg - cp) ** 2 bit for bit, so pysot's order gives the same values
+        d = (self.of("centres", boxes) - self.get("cg")) ** 2
         return np.sqrt(d[0] + d[1])
 
-    def _nerr(self, p: np.ndarray) -> np.ndarray:      # normalised centre error (pytracking, MATLAB)
-        g, cg = self.G, self.get("cg")
-        cp = self.of("centres", "Pc0" if p is self.get("Pc0") else "P0")
-        with np.errstate(all="ignore"):
-            d = (cp / g[2:] - cg / g[2:]) ** 2
+    def _nerr(self, boxes: str) -> np.ndarray:      # normalised centre error (pytracking, MATLAB)
+        g, cg, cp = self.G, self.get("cg"), self.of("centres", boxes)
+        d = (cp / g[2:] - cg / g[2:]) ** 2
         return np.sqrt(d[0] + d[1])
 
-    def _iou_pixel(self, p: np.ndarray) -> np.ndarray:  # +1/-1 IoU (pytracking, MATLAB)
-        with np.errstate(all="ignore"):
-            return _iou_pixel(p, self.G)
+    def _iou_pixel(self, boxes: str) -> np.ndarray:  # +1/-1 IoU (pytracking, MATLAB)
+        return _iou_pixel(self.get(boxes), self.G)
+
+    def _iou_eps(self, boxes: str) -> np.ndarray:    # got10k rect_iou (with eps): got10k, got10k-val
+        return _iou_continuous(self.get(boxes), self.G, eps=float(np.finfo(float).eps))
+
+    def _iou_gp(self, boxes: str) -> np.ndarray:     # pysot overlap_ratio(gt, pred), no eps
+        return _iou_continuous(self.G, self.get(boxes))
 
     def _make_visible(self) -> np.ndarray:
         return np.concatenate([_visible_or_all(s, int(n)) for s, n in zip(self.seqs, self.lengths)])
@@ -561,26 +570,34 @@ def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResu
         lengths.append(n_frame)
         kept_len.append(len(gt))
     n = len(sequences)
-    if F.clean:
-        lengths = F.lengths.tolist()
-        p, g, seg = F.P, F.G, F.seg
+    if F.clean:   # every frame computed at once (shared arrays), then the invisible ones dropped
+        lengths, g, seg = F.lengths.tolist(), F.G, F.seg
+        with np.errstate(all="ignore"):
+            mask = (g[2] > 0) & (g[3] > 0)
+            iou = np.where(mask, F.of("iou_gp", "P"), -1.0)
+            gc, pc = F.get("cg"), F.of("centres", "P")
+            dist = np.where((gc[0] > 0) & (gc[1] > 0), F.of("err", "P"), -1.0)
+            gwh = g[2:4] + 1e-16
+            gcn, pcn = gc / gwh, pc / gwh
+            d = (gcn - pcn) ** 2
+            ndist = np.where((gcn[0] > 0) & (gcn[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
         if dataset_mode in LASOT_MODES:
             vis = F.get("visible")
             if not vis.all():
-                p, g, seg = p[:, vis], g[:, vis], seg[vis]
+                iou, dist, ndist, seg = iou[vis], dist[vis], ndist[vis], seg[vis]
     else:
         seg = _segments(kept_len)
         p, g = _cols(ps), _cols(gs)
-    with np.errstate(all="ignore"):
-        mask = (g[2] > 0) & (g[3] > 0)
-        iou = np.where(mask, _iou_continuous(g, p), -1.0)
-        gc, pc = _centers(g), _centers(p)
-        d = (gc - pc) ** 2
-        dist = np.where((gc[0] > 0) & (gc[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
-        gwh = g[2:4] + 1e-16
-        gcn, pcn = gc / gwh, pc / gwh
-        d = (gcn - pcn) ** 2
-        ndist = np.where((gcn[0] > 0) & (gcn[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+        with np.errstate(all="ignore"):
+            mask = (g[2] > 0) & (g[3] > 0)
+            iou = np.where(mask, _iou_continuous(g, p), -1.0)
+            gc, pc = _centers(g), _centers(p)
+            d = (gc - pc) ** 2
+            dist = np.where((gc[0] > 0) & (gc[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+            gwh = g[2:4] + 1e-16
+            gcn, pcn = gc / gwh, pc / gwh
+            d = (gcn - pcn) ** 2
+            ndist = np.where((gcn[0] > 0) & (gcn[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
     denom = np.asarray(lengths, dtype=np.float64)[:, None]
     succ = _count_curves(iou, seg, n, PYSOT_OVERLAP_THR, ">") / denom
     prec = _count_curves(dist, seg, n, CENTER_THR, "<=") / denom
@@ -641,7 +658,7 @@ def got10k(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalRes
         seg = _segments(lengths)
         p, g = _cols(ps), _cols(gs)
     with np.errstate(all="ignore"):
-        iou = _iou_continuous(p, g, eps=float(np.finfo(float).eps))
+        iou = F.of("iou_eps", "P0") if F.clean else _iou_continuous(p, g, eps=float(np.finfo(float).eps))
         denom = np.asarray(lengths, dtype=np.float64)[:, None]
         succ = _count_curves(iou, seg, n, G10K_OVERLAP_THR, ">") / denom
         if F.clean:   # the same centre errors as pytracking / MATLAB on the same boxes: shared ranks
@@ -693,8 +710,7 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
         # one run per sequence, no cover labels, no image size: every frame after the first, unclipped
         later = np.ones(F.G.shape[1], bool)
         later[F.starts] = False
-        with np.errstate(all="ignore"):
-            pooled = _iou_continuous(F.P[:, later], F.G[:, later], eps=float(np.finfo(float).eps))
+        pooled = F.of("iou_eps", "P0")[later]   # P0 is P after frame 0 (elementwise: same values)
         notes = ["no cover labels: all frames after the first are scored",
                  "no image size: boxes are not clipped to the image"]
         bounds = np.concatenate(([0], np.cumsum(F.lengths - 1))).tolist()
