@@ -261,6 +261,9 @@ def collect(results: str | os.PathLike, datasets: Iterable[str] | None = None,
         spiking = registry_spiking(tr.config.get("tracker") or "")
         if spiking is not None:
             data.spiking.setdefault(tr.tracker, spiking)
+        family = registry_meta(tr.config.get("tracker") or "").get("family")
+        if family:
+            data.families.setdefault(tr.tracker, family)
         if tr.index is not None:
             score_into(tr)
         _add_stats_firing_rates(data, tr)
@@ -432,15 +435,17 @@ def _fps_from_times(tr: RunResults, res: BenchmarkResult) -> tuple[float | None,
     return frames / seconds, tr.config.get("device")
 
 
-def registry_spiking(name: str) -> bool | None:
-    """``spiking`` from the tracker registry (``SpikeTrack-B256-T3`` finds ``spiketrack_b256_t3``)."""
-    if not name:
-        return None
+def registry_meta(name: str) -> dict:
+    """The tracker registry's metadata for ``name`` (``SpikeTrack-B256-T3`` finds ``spiketrack_b256_t3``)."""
     import trackers
 
-    if name not in trackers.TRACKERS:
-        return None
-    return bool(trackers.TRACKERS.get(name).meta.get("spiking", False))
+    return dict(trackers.TRACKERS.get(name).meta) if name and name in trackers.TRACKERS else {}
+
+
+def registry_spiking(name: str) -> bool | None:
+    """``spiking`` from the tracker registry, ``None`` for names it does not know."""
+    meta = registry_meta(name)
+    return bool(meta.get("spiking", False)) if meta else None
 
 
 # --- <seq>_stats.json (bench run) -------------------------------------------------------------------

@@ -147,7 +147,7 @@ def leaderboard_rows(data: ReportData) -> list[dict[str, Any]]:
                 vals.append(prof.value(k) if prof else None)
             else:
                 vals.append(prof.device if prof else None)
-        rows.append({"tracker": t, "type": "SNN" if data.is_spiking(t) else "ANN", "source": "measured",
+        rows.append({"tracker": t, "type": data.tracker_type(t), "source": "measured",
                      "values": vals})
     eff_key = {"params_m": "params", "gmacs": "gmacs", "gsops": "gsops", "energy_mj": "energy_mj", "fps": "fps"}
     for t in ranked_trackers(data, published=True):

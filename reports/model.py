@@ -161,6 +161,8 @@ class ReportData:
     published: list[PublishedValue] = field(default_factory=list)
     #: tracker -> True (spiking) / False (ANN); trackers not listed are treated as ANN
     spiking: dict[str, bool] = field(default_factory=dict)
+    #: tracker -> registry family ("spiketrack", "ostrack", "classical", ...), where known
+    families: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     source: str = ""
 
@@ -222,6 +224,12 @@ class ReportData:
             if p.tracker == tracker and p.metric == metric and benchmark_key(p.benchmark) == key:
                 return p
         return None
+
+    def tracker_type(self, tracker: str) -> str:
+        """``SNN``, ``ANN``, or ``classical`` (OpenCV trackers are neither network kind)."""
+        if self.is_spiking(tracker):
+            return "SNN"
+        return "classical" if self.families.get(tracker) == "classical" else "ANN"
 
     def is_spiking(self, tracker: str) -> bool:
         if tracker in self.spiking:

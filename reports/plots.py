@@ -356,10 +356,10 @@ def plot_firing_rates(data: ReportData, out: str | os.PathLike,
         fig.suptitle(f"Firing rate per {'block' if grouped else 'layer'} and time step: {t}", fontsize=11,
                      fontweight="bold")
         if grouped:
-            fig.text(0.45, 0.005, "each row: unweighted mean over the spiking layers of one block "
-                     "(per-layer values: workbook sheet 'Firing rates'); a module run twice per frame "
+            fig.text(0.5, 0.005, "each row: unweighted mean over the spiking layers of one block "
+                     "(per-layer values: workbook sheet 'Firing rates');\na module run twice per frame "
                      "lists its calls one after the other",
-                     ha="center", va="bottom", fontsize=7, color="0.35")
+                     ha="center", va="bottom", fontsize=7, color="0.35", wrap=True)
         fig.tight_layout(rect=(0, 0.02 if grouped else 0, 0.9, 0.97))
         cax = fig.add_axes([0.91, 0.15, 0.02, 0.7])
         cb = fig.colorbar(im, cax=cax)

@@ -111,15 +111,52 @@ def _ranks(values: np.ndarray, thr: np.ndarray, op: str) -> np.ndarray:
     if nan.any():
         values = np.where(nan, -np.inf if op in (">", ">=") else np.inf, values)
     if op in (">", ">="):
-        k = np.searchsorted(thr, values, side="left" if op == ">" else "right")  # v OP thr[j] iff j < k
+        k = _searchsorted(thr, values, side="left" if op == ">" else "right")  # v OP thr[j] iff j < k
     elif op == "<=":
         if thr is CENTER_THR:   # number of integers 0..50 below v
             k = np.clip(np.ceil(values), 0, t).astype(np.intp)
         else:
-            k = np.searchsorted(thr, values, side="left")  # v <= thr[j] iff j >= k
+            k = _searchsorted(thr, values, side="left")  # v <= thr[j] iff j >= k
     else:
         raise ValueError(op)
     return k
+
+
+def _searchsorted(thr: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
+    """``np.searchsorted(thr, values, side)`` for an evenly spaced grid (every grid here), without the
+    binary search: the position from arithmetic, off by at most one near a threshold, then corrected by
+    the exact comparisons (left: count of thr < v; right: count of thr <= v). Other grids: searchsorted."""
+    t = len(thr)
+    grid = _GRIDS.get(id(thr))
+    if grid is None or grid[0] is not thr or len(values) < 1024:
+        return np.searchsorted(thr, values, side=side)
+    _, lo, step, below, above = grid
+    with np.errstate(all="ignore"):
+        k = np.ceil((values - lo) / step)
+        np.clip(k, 0, t, out=k)
+    k = k.astype(np.intp)
+    if side == "left":
+        k -= below[k] >= values    # thr[k-1] >= v: one too many
+        k += above[k] < values     # thr[k] < v: one too few
+    else:
+        k -= below[k] > values
+        k += above[k] <= values
+    np.clip(k, 0, t, out=k)   # the +-inf sentinels step past the ends for v = +-inf
+    return k
+
+
+def _grid(thr: np.ndarray) -> tuple | None:
+    lo, step = float(thr[0]), (float(thr[-1]) - float(thr[0])) / (len(thr) - 1)
+    if not (step > 0 and np.all(np.diff(thr) > 0)
+            and np.abs(thr - (lo + step * np.arange(len(thr)))).max() < 1e-6 * step):
+        return None
+    # below[k] = thr[k-1] (-inf for k = 0), above[k] = thr[k] (+inf for k = t)
+    return thr, lo, step, np.concatenate(([-np.inf], thr)), np.concatenate((thr, [np.inf]))
+
+
+_GRIDS = {id(t): g for t in (PT_OVERLAP_THR, NORM_THR, PYSOT_OVERLAP_THR, G10K_OVERLAP_THR, G10K_VAL_THR,
+                             MATLAB_OVERLAP_THR, TNET_SUCCESS_THR, TNET_PRECISION_THR, TNET_NORM_THR)
+          if (g := _grid(t)) is not None}
 
 
 def _with_ranks(k: np.ndarray, thr: np.ndarray, op: str, assign: list[tuple[np.ndarray, float]]) -> np.ndarray:
@@ -138,6 +175,23 @@ def _hist_curves(k: np.ndarray, seg: np.ndarray, n_seg: int, t: int, op: str) ->
     if op == "<=":
         return np.cumsum(hist, axis=1)[:, :t]
     return np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+
+
+_CHUNK = 1 << 15   # frames per block: the temporaries of a block stay small and their memory is reused
+
+
+def _chunked_ranks(n: int, values: Any, specs: list[tuple[np.ndarray, str]]) -> list[np.ndarray]:
+    """Ranks (uint8) of the per-frame arrays ``values(a, b)`` returns for frames ``a:b``, block by block.
+
+    The arrays are elementwise functions of the frames, so blocks give the same ranks as one pass, without
+    holding a dozen whole-dataset temporaries (allocating fresh memory is most of the cost here).
+    """
+    out: list[list[np.ndarray]] = [[] for _ in specs]
+    for a in range(0, n, _CHUNK):
+        arrays = values(a, min(a + _CHUNK, n))
+        for acc, v, (thr, op) in zip(out, arrays, specs):
+            acc.append(_ranks(v, thr, op).astype(np.uint8))
+    return [np.concatenate(acc) if acc else np.zeros(0, np.uint8) for acc in out]
 
 
 def _carry_forward(pred: np.ndarray, bad: np.ndarray) -> np.ndarray:
@@ -250,74 +304,133 @@ class _Frames:
             self._memo[key] = getattr(self, "_make_" + key)()
         return self._memo[key]
 
+    def _canon(self, boxes: str) -> str:
+        """Pc0 is P0 when nothing is carried forward: one name, so its arrays are computed once."""
+        return "P0" if boxes == "Pc0" and self.get("carry") is None else boxes
+
+    def _key(self, kind: str, boxes: str, thr: np.ndarray | None, op: str | None) -> str:
+        base = f"{kind}@{self._canon(boxes)}"
+        return base if thr is None else f"rank:{base}:{op}:{thr.tobytes().hex()}:{thr is CENTER_THR}"
+
+    def prepare(self, wanted: list[tuple[str, str, np.ndarray | None, str | None]]) -> None:
+        """Compute, in one pass over blocks of frames, every ``(kind, boxes, thr, op)`` not yet known:
+        the per-frame values (``thr`` None) or their :func:`_ranks` as uint8. Elementwise, so blocks give
+        the values of one whole-array pass; a block's boxes and centres are shared by the kinds."""
+        todo = {}
+        n = self.G.shape[1]
+        for item in wanted:
+            key = self._key(*item)
+            if key in self._memo:
+                continue
+            full = self._memo.get(self._key(item[0], item[1], None, None)) if item[2] is not None else None
+            if full is not None:   # values known: rank them (by blocks, small temporaries)
+                self._memo[key] = np.concatenate([_ranks(full[a:a + _CHUNK], item[2], item[3]).astype(np.uint8)
+                                                  for a in range(0, n, _CHUNK)])
+            else:
+                todo[key] = item
+        if not todo:
+            return
+        acc: dict[str, list[np.ndarray]] = {k: [] for k in todo}
+        for a in range(0, n, _CHUNK):
+            b, cache = min(a + _CHUNK, n), {}
+            for key, (kind, boxes, thr, op) in todo.items():
+                v = self._values(kind, boxes, a, b, cache)
+                acc[key].append(v if thr is None else _ranks(v, thr, op).astype(np.uint8))
+        for key, parts in acc.items():
+            self._memo[key] = np.concatenate(parts)
+
     def of(self, kind: str, boxes: str) -> np.ndarray:
-        """Derived per-frame array ``kind`` of the predictions ``boxes`` ('P', 'P0' or 'Pc0'), computed once."""
-        arr = self.get(boxes)
-        key = f"{kind}@{id(arr)}"   # Pc0 is P0 when nothing is carried: computed once for both
-        if key not in self._memo:
-            with np.errstate(all="ignore"):
-                self._memo[key] = getattr(self, "_" + kind)(boxes)
-        return self._memo[key]
+        """Per-frame array ``kind`` of the predictions ``boxes`` ('P', 'P0' or 'Pc0'), computed once."""
+        self.prepare([(kind, boxes, None, None)])
+        return self._memo[self._key(kind, boxes, None, None)]
 
     def ranks(self, kind: str, boxes: str, thr: np.ndarray, op: str) -> np.ndarray:
-        """:func:`_ranks` of ``of(kind, boxes)`` against ``thr``, computed once (callers copy to mask)."""
-        arr = self.of(kind, boxes)
-        key = f"rank:{id(arr)}:{op}:{thr.tobytes().hex()}:{thr is CENTER_THR}"
-        if key not in self._memo:   # ranks are 0..len(thr): one byte each keeps the shared arrays small
-            k = _ranks(arr, thr, op)
-            self._memo[key] = k.astype(np.uint8) if len(thr) < 255 else k
-        return self._memo[key]
+        """:func:`_ranks` (uint8) of ``of(kind, boxes)`` against ``thr``, computed once (callers copy to mask)."""
+        self.prepare([(kind, boxes, thr, op)])
+        return self._memo[self._key(kind, boxes, thr, op)]
 
-    def _make_P(self) -> np.ndarray:           # predictions as written (pysot, got10k-val)
-        return self.P
+    def boxes(self, boxes: str, a: int, b: int) -> np.ndarray:
+        """Frames ``a:b`` of the predictions: 'P' as written; 'P0' with frame 0 = ground truth; 'Pc0' with
+        zero-size rows carried forward first (pytracking; the MATLAB toolkits, whose w<=0 / h<=0 / NaN rule
+        is the same on clean inputs), then frame 0 = ground truth."""
+        if boxes == "P":
+            return self.P[:, a:b]
+        carry = self.get("carry") if boxes == "Pc0" else None
+        p = self.P[:, a:b].copy() if carry is None else self.P[:, carry[a:b]]
+        st = self.starts[(self.starts >= a) & (self.starts < b)] - a
+        p[:, st] = self.G[:, a:b][:, st]
+        return p
 
-    def _make_P0(self) -> np.ndarray:          # predictions with frame 0 = ground truth (got10k, TrackingNet)
-        p0 = self.P.copy()
-        p0[:, self.starts] = self.G[:, self.starts]
-        return p0
-
-    def _make_Pc0(self) -> np.ndarray:
-        """Zero-size rows carried forward, then frame 0 = ground truth (pytracking; the MATLAB toolkits,
-        whose w<=0 / h<=0 / NaN rule is the same on clean inputs)."""
+    def _make_carry(self) -> np.ndarray | None:
+        """Source row of every row after carrying zero-size rows forward; None if there are none."""
         zero = (self.P[2] == 0) | (self.P[3] == 0)
         zero[self.starts] = False
         if not zero.any():
-            return self.get("P0")
+            return None
         idx = np.where(zero, 0, np.arange(len(zero)))
         np.maximum.accumulate(idx, out=idx)   # a segment's first row is never carried: stays in its sequence
-        pc = self.P[:, idx]
-        pc[:, self.starts] = self.G[:, self.starts]
-        return pc
+        return idx
 
-    def _make_cg(self) -> np.ndarray:
-        return _centers(self.G)
+    def _values(self, kind: str, boxes: str, a: int, b: int, cache: dict | None = None) -> np.ndarray:
+        """``kind`` for frames ``a:b``, with the toolkits' expressions (see the protocols); ``cache`` holds
+        this block's boxes, centres and values for the other kinds."""
+        cache = {} if cache is None else cache
+        boxes = self._canon(boxes)
+        if (kind, boxes) in cache:
+            return cache[kind, boxes]
+        if ("p", boxes) not in cache:
+            cache["p", boxes] = self.boxes(boxes, a, b)
+        p, g = cache["p", boxes], self.G[:, a:b]
+        with np.errstate(all="ignore"):
+            if kind == "iou_pixel":    # +1/-1 IoU (pytracking, MATLAB)
+                v = _iou_pixel(p, g)
+            elif kind == "iou_eps":    # got10k rect_iou with eps (got10k, got10k-val)
+                v = _iou_continuous(p, g, eps=float(np.finfo(float).eps))
+            else:
+                if "cg" not in cache:
+                    cache["cg"] = _centers(g)
+                if ("cp", boxes) not in cache:
+                    cache["cp", boxes] = _centers(p)
+                cp, cg = cache["cp", boxes], cache["cg"]
+                if kind == "err":      # centre error (pytracking, MATLAB, got10k)
+                    d = (cp - cg) ** 2
+                elif kind == "nerr":   # normalised centre error (pytracking, MATLAB)
+                    d = (cp / g[2:] - cg / g[2:]) ** 2
+                else:
+                    raise ValueError(kind)
+                v = np.sqrt(d[0] + d[1])
+        cache[kind, boxes] = v
+        return v
 
-    def _centres(self, boxes: str) -> np.ndarray:
-        return _centers(self.get(boxes))
-
-    def _err(self, boxes: str) -> np.ndarray:       # centre error (pytracking, MATLAB, got10k, pysot)
-        # (cp - cg) ** 2 == (cg - cp) ** 2 bit for bit, so pysot's order gives the same values
-        d = (self.of("centres", boxes) - self.get("cg")) ** 2
-        return np.sqrt(d[0] + d[1])
-
-    def _nerr(self, boxes: str) -> np.ndarray:      # normalised centre error (pytracking, MATLAB)
-        g, cg, cp = self.G, self.get("cg"), self.of("centres", boxes)
-        d = (cp / g[2:] - cg / g[2:]) ** 2
-        return np.sqrt(d[0] + d[1])
-
-    def _iou_pixel(self, boxes: str) -> np.ndarray:  # +1/-1 IoU (pytracking, MATLAB)
-        return _iou_pixel(self.get(boxes), self.G)
-
-    def _iou_eps(self, boxes: str) -> np.ndarray:    # got10k rect_iou (with eps): got10k, got10k-val
-        return _iou_continuous(self.get(boxes), self.G, eps=float(np.finfo(float).eps))
-
-    def _iou_gp(self, boxes: str) -> np.ndarray:     # pysot overlap_ratio(gt, pred), no eps
-        return _iou_continuous(self.G, self.get(boxes))
+    def _absent_only(self) -> np.ndarray | None:
+        """All sequences' ``absent`` flags as one float64 array when that is their only visibility flag
+        and it has one value per frame (LaSOT toolkit annotations); else None."""
+        if "absent_only" not in self._memo:
+            flags = []
+            for s, n in zip(self.seqs, self.lengths.tolist()):
+                f = s.flags
+                ab = f.get("absent")
+                if ab is None or f.get("full_occlusion") is not None or f.get("out_of_view") is not None:
+                    flags = None
+                    break
+                ab = np.asarray(ab)
+                if ab.ndim != 1 or len(ab) != n:
+                    flags = None
+                    break
+                flags.append(ab)
+            self._memo["absent_only"] = None if flags is None else np.concatenate(flags, dtype=np.float64)
+        return self._memo["absent_only"]
 
     def _make_visible(self) -> np.ndarray:
+        ab = self._absent_only()
+        if ab is not None:   # _visible: _fit(absent, n) == 0, per sequence
+            return ab == 0
         return np.concatenate([_visible_or_all(s, int(n)) for s, n in zip(self.seqs, self.lengths)])
 
     def _make_absent(self) -> np.ndarray:
+        ab = self._absent_only()
+        if ab is not None:   # _absent_flags: _fit(absent, n) == 1, per sequence
+            return ab == 1
         return np.concatenate([_absent_flags(s, int(n)) for s, n in zip(self.seqs, self.lengths)])
 
 
@@ -431,10 +544,13 @@ def _pytracking_scores(seqs: list[SequenceInput], dataset_mode: str, variant: st
     else:
         vis = np.ones(g.shape[1], bool)
     # pc = p + 0.5 * (w - 1.0) is bit-identical to _centers' p + (w - 1) / 2 (both exact halvings)
+    F.prepare([("iou_pixel", "Pc0", None, None), ("iou_pixel", "Pc0", PT_OVERLAP_THR, ">"),
+               ("err", "Pc0", CENTER_THR, "<="), ("nerr", "Pc0", NORM_THR, "<=")])
+    overlap = F.of("iou_pixel", "Pc0").copy()   # the values too: NaN check and per-sequence average
     ranks = (F.ranks("iou_pixel", "Pc0", PT_OVERLAP_THR, ">"), F.ranks("err", "Pc0", CENTER_THR, "<="),
              F.ranks("nerr", "Pc0", NORM_THR, "<="))
     return _pytracking_curves(seqs, dataset_mode, variant, proto, F.lengths.tolist(), F.seg, valid, vis,
-                              None, None, F.of("iou_pixel", "Pc0").copy(), ranks)
+                              None, None, overlap, ranks)
 
 
 def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: str, proto: str, lengths: list[int],
@@ -570,38 +686,19 @@ def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResu
         lengths.append(n_frame)
         kept_len.append(len(gt))
     n = len(sequences)
-    if F.clean:   # every frame computed at once (shared arrays), then the invisible ones dropped
-        lengths, g, seg = F.lengths.tolist(), F.G, F.seg
-        with np.errstate(all="ignore"):
-            mask = (g[2] > 0) & (g[3] > 0)
-            iou = np.where(mask, F.of("iou_gp", "P"), -1.0)
-            gc, pc = F.get("cg"), F.of("centres", "P")
-            dist = np.where((gc[0] > 0) & (gc[1] > 0), F.of("err", "P"), -1.0)
-            gwh = g[2:4] + 1e-16
-            gcn, pcn = gc / gwh, pc / gwh
-            d = (gcn - pcn) ** 2
-            ndist = np.where((gcn[0] > 0) & (gcn[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+    specs = [(PYSOT_OVERLAP_THR, ">"), (CENTER_THR, "<="), (NORM_THR, "<=")]
+    if F.clean:   # every frame, block by block, then the invisible ones dropped (all elementwise)
+        lengths, seg = F.lengths.tolist(), F.seg
+        ranks = _chunked_ranks(len(seg), lambda a, b: _pysot_frames(F.G[:, a:b], F.P[:, a:b]), specs)
         if dataset_mode in LASOT_MODES:
             vis = F.get("visible")
             if not vis.all():
-                iou, dist, ndist, seg = iou[vis], dist[vis], ndist[vis], seg[vis]
+                ranks, seg = [k[vis] for k in ranks], seg[vis]
     else:
         seg = _segments(kept_len)
-        p, g = _cols(ps), _cols(gs)
-        with np.errstate(all="ignore"):
-            mask = (g[2] > 0) & (g[3] > 0)
-            iou = np.where(mask, _iou_continuous(g, p), -1.0)
-            gc, pc = _centers(g), _centers(p)
-            d = (gc - pc) ** 2
-            dist = np.where((gc[0] > 0) & (gc[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
-            gwh = g[2:4] + 1e-16
-            gcn, pcn = gc / gwh, pc / gwh
-            d = (gcn - pcn) ** 2
-            ndist = np.where((gcn[0] > 0) & (gcn[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+        ranks = [_ranks(v, thr, op) for v, (thr, op) in zip(_pysot_frames(_cols(gs), _cols(ps)), specs)]
     denom = np.asarray(lengths, dtype=np.float64)[:, None]
-    succ = _count_curves(iou, seg, n, PYSOT_OVERLAP_THR, ">") / denom
-    prec = _count_curves(dist, seg, n, CENTER_THR, "<=") / denom
-    nprec = _count_curves(ndist, seg, n, NORM_THR, "<=") / denom
+    succ, prec, nprec = (_hist_curves(k, seg, n, len(thr), op) / denom for k, (thr, op) in zip(ranks, specs))
     succ_curve, prec_curve, nprec_curve = succ.mean(0), prec.mean(0), nprec.mean(0)
     metrics = {"auc": np.mean(succ), "precision": prec_curve[20], "norm_precision": nprec_curve[20],
                "op50": succ_curve[10], "op75": succ_curve[15]}
@@ -621,6 +718,21 @@ def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResu
                                       else "not used"),
                     "denominator": "all annotated frames", "sequence_average": "mean of per-sequence curves",
                     "op50_op75": "success curve at 0.5 / 0.75 (not printed by pysot)"})
+
+
+def _pysot_frames(g: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pysot's per-frame overlap, centre distance and normalised distance of (4, N) boxes."""
+    with np.errstate(all="ignore"):
+        mask = (g[2] > 0) & (g[3] > 0)
+        iou = np.where(mask, _iou_continuous(g, p), -1.0)
+        gc, pc = _centers(g), _centers(p)
+        d = (gc - pc) ** 2
+        dist = np.where((gc[0] > 0) & (gc[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+        gwh = g[2:4] + 1e-16
+        gcn, pcn = gc / gwh, pc / gwh
+        d = (gcn - pcn) ** 2
+        ndist = np.where((gcn[0] > 0) & (gcn[1] > 0), np.sqrt(d[0] + d[1]), -1.0)
+    return iou, dist, ndist
 
 
 # --- got10k toolkit, OTB/UAV123/NfS experiments ----------------------------------------------------------
@@ -653,7 +765,8 @@ def got10k(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalRes
         lengths.append(len(gt))
     n = len(sequences)
     if F.clean:   # no NaN ground truth: the 'uav' branch keeps every frame too
-        lengths, seg, p, g = F.lengths.tolist(), F.seg, F.get("P0"), F.G
+        lengths, seg, p, g = F.lengths.tolist(), F.seg, None, None
+        F.prepare([("iou_eps", "P0", None, None), ("err", "P0", CENTER_THR, "<=")])
     else:
         seg = _segments(lengths)
         p, g = _cols(ps), _cols(gs)
@@ -822,6 +935,8 @@ def _matlab(sequences: list[SequenceInput], dataset_mode: str, proto: str, use_a
 def _matlab_frames(F: _Frames, use_absent: bool) -> tuple:
     """:func:`_matlab`'s per-sequence preparation on clean inputs (nothing to carry forward)."""
     n_seq = len(F.lengths)
+    F.prepare([("iou_pixel", "Pc0", MATLAB_OVERLAP_THR, ">"), ("err", "Pc0", CENTER_THR, "<="),
+               ("nerr", "Pc0", NORM_THR, "<=")])
     k_cov = F.ranks("iou_pixel", "Pc0", MATLAB_OVERLAP_THR, ">")
     k_err = F.ranks("err", "Pc0", CENTER_THR, "<=")
     k_nerr = F.ranks("nerr", "Pc0", NORM_THR, "<=")
@@ -941,12 +1056,48 @@ def trackingnet_devkit(sequences: list[SequenceInput], dataset_mode: str = "trac
         ps.append(pred)
         lengths.append(n)
     n_seq = len(sequences)
-    if F.clean:   # every file complete: the rounded inputs with frame 0 = rounded ground truth
+    specs = [(TNET_SUCCESS_THR, ">="), (TNET_PRECISION_THR, "<="), (TNET_NORM_THR, "<=")]
+    if F.clean:   # every file complete: the rounded inputs with frame 0 = rounded ground truth, by blocks
         lengths, submitted = F.lengths.tolist(), [True] * n_seq
-        seg, g, p = F.seg, np.round(F.G).T, np.round(F.get("P0")).T
+        seg, n_sane = F.seg, []
+
+        def block(a: int, b: int) -> tuple:
+            p = F.boxes("P0", a, b)
+            iou, dist, ndist, sanity = _tnet_frames(np.round(F.G[:, a:b]).T, np.round(p, out=p).T)
+            n_sane.append(int(np.count_nonzero(sanity)))
+            return iou, dist, ndist
+
+        ranks = _chunked_ranks(len(seg), block, specs)
+        n_frames = len(seg)   # np.mean(bool) = exact count / n
+        coverage = float(np.float64(sum(n_sane)) / n_frames) if n_frames else float("nan")
     else:
         seg = _segments(lengths)
-        g, p = _cols(gs).T, _cols(ps).T
+        iou, dist, ndist, sanity = _tnet_frames(_cols(gs).T, _cols(ps).T)
+        with np.errstate(all="ignore"):
+            ranks = [_ranks(v, thr, op) for v, (thr, op) in zip((iou, dist, ndist), specs)]
+        coverage = float(np.mean(sanity)) if len(sanity) else float("nan")
+    denom = np.asarray(lengths, dtype=np.float64)[:, None]
+    with np.errstate(all="ignore"):
+        succ, prec, nprec = (_hist_curves(k, seg, n_seq, len(thr), op) / denom
+                             for k, (thr, op) in zip(ranks, specs))
+    succ_curve = np.zeros(21)
+    prec_curve = np.zeros(21)
+    nprec_curve = np.zeros(21)
+    for i in range(n_seq):   # the devkit accumulates sequence by sequence, then divides
+        succ_curve += succ[i]
+        prec_curve += prec[i]
+        nprec_curve += nprec[i]
+    succ_curve, prec_curve, nprec_curve = succ_curve / n_seq, prec_curve / n_seq, nprec_curve / n_seq
+    metrics = {"auc": _trapezoid(succ_curve, TNET_SUCCESS_THR),
+               "precision": _trapezoid(prec_curve, TNET_SUCCESS_THR),
+               "norm_precision": _trapezoid(nprec_curve, TNET_SUCCESS_THR),
+               "coverage": coverage}
+    return _tnet_result(sequences, dataset_mode, proto, metrics, lengths, submitted, succ, prec, nprec,
+                        succ_curve, prec_curve, nprec_curve)
+
+
+def _tnet_frames(g: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The devkit's per-frame iou, distance, normalised distance and sanity of rounded (N, 4) boxes."""
     with np.errstate(all="ignore"):
         ax2, ay2 = g[:, 0] + g[:, 2] - 1.0, g[:, 1] + g[:, 3] - 1.0
         sx2, sy2 = p[:, 0] + p[:, 2] - 1.0, p[:, 1] + p[:, 3] - 1.0
@@ -965,23 +1116,12 @@ def trackingnet_devkit(sequences: list[SequenceInput], dataset_mode: str = "trac
         dist = np.sqrt(dx * dx + dy * dy)
         ndist = np.sqrt(dx / g[:, 2] * dx / g[:, 2] + dy / g[:, 3] * dy / g[:, 3])
         sanity = (p[:, 3] + p[:, 2] + p[:, 0] + p[:, 1]) > 0
-    denom = np.asarray(lengths, dtype=np.float64)[:, None]
-    with np.errstate(all="ignore"):
-        succ = _count_curves(iou, seg, n_seq, TNET_SUCCESS_THR, ">=") / denom
-        prec = _count_curves(dist, seg, n_seq, TNET_PRECISION_THR, "<=") / denom
-        nprec = _count_curves(ndist, seg, n_seq, TNET_NORM_THR, "<=") / denom
-    succ_curve = np.zeros(21)
-    prec_curve = np.zeros(21)
-    nprec_curve = np.zeros(21)
-    for i in range(n_seq):   # the devkit accumulates sequence by sequence, then divides
-        succ_curve += succ[i]
-        prec_curve += prec[i]
-        nprec_curve += nprec[i]
-    succ_curve, prec_curve, nprec_curve = succ_curve / n_seq, prec_curve / n_seq, nprec_curve / n_seq
-    metrics = {"auc": _trapezoid(succ_curve, TNET_SUCCESS_THR),
-               "precision": _trapezoid(prec_curve, TNET_SUCCESS_THR),
-               "norm_precision": _trapezoid(nprec_curve, TNET_SUCCESS_THR),
-               "coverage": float(np.mean(sanity)) if len(sanity) else float("nan")}
+    return iou, dist, ndist, sanity
+
+
+def _tnet_result(sequences: list[SequenceInput], dataset_mode: str, proto: str, metrics: dict, lengths: list[int],
+                 submitted: list[bool], succ: np.ndarray, prec: np.ndarray, nprec: np.ndarray,
+                 succ_curve: np.ndarray, prec_curve: np.ndarray, nprec_curve: np.ndarray) -> EvalResult:
     seq_auc = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in succ])
     seq_p = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in prec])
     seq_np = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in nprec])
