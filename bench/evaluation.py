@@ -305,9 +305,9 @@ def evaluate_protocols(results: str | os.PathLike, dataset: str, protocols: list
     inputs = {tr.name: build_inputs(seqs, tr, repetitions="got10k-val" in names) for tr in found}
     from bench.metrics.ope import shared_frames
 
-    with shared_frames():   # the protocols share one concatenation of the boxes and its derived arrays
-        out: dict[str, dict[str, EvalResult]] = {p: {} for p in names}
-        for t, inp in inputs.items():   # tracker by tracker, so one tracker's arrays are alive at a time
+    out: dict[str, dict[str, EvalResult]] = {p: {} for p in names}
+    for t, inp in inputs.items():   # tracker by tracker, so one tracker's shared arrays are alive at a time
+        with shared_frames():       # its protocols share one concatenation of the boxes and derived arrays
             for p in names:
                 out[p][t] = evaluate(inp, p, mode)
     return out

@@ -97,17 +97,18 @@ def _fast_parse(data: bytes, columns: int | None) -> np.ndarray | None:
     data = data.rstrip()
     if not data:
         return np.zeros((0, columns or 0))
-    if b"\n\n" in data or b"\n\r\n" in data:
-        return None  # a blank line inside the file: the slow path reports it
     n_rows = data.count(b"\n") + 1
     if columns and not data.translate(None, _PLAIN_CSV_BYTES):
         import pandas as pd  # plain integer CSV: pandas' C reader is the fastest exact parser
 
+        # (a blank line inside becomes a NaN row here, which sends it to the slow path below as well)
         try:
             arr = pd.read_csv(io.BytesIO(data), sep=",", header=None, skip_blank_lines=False).to_numpy(np.float64)
         except Exception:
             return None
         return arr if arr.shape == (n_rows, columns) and not np.isnan(arr).any() else None
+    if b"\n\n" in data or b"\n\r\n" in data:
+        return None  # a blank line inside the file: the slow path reports it
     text = data.translate(_WS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

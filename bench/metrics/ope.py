@@ -5,13 +5,20 @@ arithmetic, invalid and absent frames, how sequences are averaged); ../shared/re
 docs/protocols.md list them. Each protocol below reproduces one toolkit, rule for rule, and raises
 :class:`DataError` where that toolkit raises.
 
-Speed: per-sequence rules (carry-forward, length fixes, frame 0) run per sequence on small arrays; the
-overlaps and centre errors of all frames of all sequences are then computed in one vectorised pass, and the
-per-sequence curves come from one ``searchsorted`` + ``bincount`` (exact, the comparisons are the same).
+Speed: when every sequence is "clean" (float64 boxes, equal lengths, no NaN, no negative predicted size:
+nothing for a toolkit to pad, reject or repair beyond carrying zero-size rows forward) the per-sequence rules
+become whole-array operations on all frames concatenated (:class:`_Frames`); anything else takes the
+per-sequence path, which raises the toolkits' errors. Overlaps and centre errors are computed block by block
+(small temporaries, reused memory), each value's rank among a protocol's thresholds is taken once (exact
+comparisons), and per-sequence curves are one ``bincount`` of those ranks. Inside :func:`shared_frames`
+(``bench.evaluation.evaluate_protocols``) the protocols share the concatenation and every array whose
+expression they share (pytracking and the MATLAB toolkits use the same boxes, IoU and centre errors).
+Results are bit-identical to the per-sequence path.
 """
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any, Iterator, Sequence as Seq
 
 import numpy as np
@@ -293,8 +300,8 @@ class _Frames:
         self.lengths = np.array([len(g) for g in gts], dtype=np.int64)
         self.starts = np.concatenate(([0], np.cumsum(self.lengths)[:-1]))
         self.seg = _segments(self.lengths)
-        self.G = _cols(gts)
-        self.P = _cols(preds)
+        self.G = _joined_cols(gts)
+        self.P = _joined_cols(preds)
         if np.isnan(self.G).any() or np.isnan(self.P).any() or (self.P[2:] < 0).any():
             return
         self.clean = True
@@ -434,29 +441,63 @@ class _Frames:
         return np.concatenate([_absent_flags(s, int(n)) for s, n in zip(self.seqs, self.lengths)])
 
 
+def _joined_cols(boxes: list[np.ndarray]) -> np.ndarray:
+    """(4, N) columns of the concatenated (n_i, 4) arrays. Arrays that already lie back to back in one
+    buffer (``load_many_boxes`` parses all files into one) are viewed, not copied."""
+    base = boxes[0].base
+    if not (isinstance(base, np.ndarray) and base.ndim == 2 and base.dtype == np.float64
+            and base.flags.c_contiguous and all(b.base is base for b in boxes)):
+        return _cols(boxes)
+    item = base.itemsize
+    origin = base.__array_interface__["data"][0]
+    ptr = boxes[0].__array_interface__["data"][0]
+    if base.shape[1] == 4:     # rows x,y,w,h: each array a block of rows
+        step, view = base.strides[0], lambda a, n: base[a:a + n].T
+        ok = all(b.strides == (step, item) for b in boxes)
+    elif base.shape[0] == 4:   # columns (pandas' layout): each array the transpose of a block of columns
+        step, view = item, lambda a, n: base[:, a:a + n]
+        ok = all(b.strides == (item, base.strides[0]) for b in boxes)
+    else:
+        return _cols(boxes)
+    if not ok or (ptr - origin) % step:
+        return _cols(boxes)
+    start, n = (ptr - origin) // step, 0
+    for b in boxes:
+        if b.__array_interface__["data"][0] != ptr:
+            return _cols(boxes)
+        ptr += len(b) * step
+        n += len(b)
+    return view(start, n)
+
+
 def _visible_or_all(s: SequenceInput, n: int) -> np.ndarray:
     vis = _visible(s, n)
     return np.ones(n, bool) if vis is None else vis
 
 
-_SHARED: list[dict] = []
+_SHARED = threading.local()   # per thread: a stack of caches, one per open shared_frames() block
 
 
 @contextlib.contextmanager
 def shared_frames() -> Iterator[None]:
     """Within this block, protocols scoring the same list of SequenceInputs share one :class:`_Frames`
-    (``bench.evaluation.evaluate_protocols`` scores every protocol this way)."""
-    _SHARED.append({})
+    (``bench.evaluation.evaluate_protocols`` scores every protocol this way). The inputs must not change
+    inside the block."""
+    stack = getattr(_SHARED, "stack", None)
+    if stack is None:
+        stack = _SHARED.stack = []
+    stack.append({})
     try:
         yield
     finally:
-        _SHARED.pop()
+        stack.pop()
 
 
 def _frames(seqs: list[SequenceInput]) -> _Frames:
-    if not _SHARED:
+    stack = getattr(_SHARED, "stack", None)
+    if not stack:
         return _Frames(seqs)
-    cache = _SHARED[-1]
+    cache = stack[-1]
     key = tuple(id(s) for s in seqs)
     hit = cache.get(key)
     if hit is None or any(a is not b for a, b in zip(hit.seqs, seqs)):
@@ -766,14 +807,18 @@ def got10k(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalRes
     n = len(sequences)
     if F.clean:   # no NaN ground truth: the 'uav' branch keeps every frame too
         lengths, seg, p, g = F.lengths.tolist(), F.seg, None, None
-        F.prepare([("iou_eps", "P0", None, None), ("err", "P0", CENTER_THR, "<=")])
+        F.prepare([("iou_eps", "P0", G10K_OVERLAP_THR, ">"), ("err", "P0", CENTER_THR, "<=")])
     else:
         seg = _segments(lengths)
         p, g = _cols(ps), _cols(gs)
     with np.errstate(all="ignore"):
-        iou = F.of("iou_eps", "P0") if F.clean else _iou_continuous(p, g, eps=float(np.finfo(float).eps))
         denom = np.asarray(lengths, dtype=np.float64)[:, None]
-        succ = _count_curves(iou, seg, n, G10K_OVERLAP_THR, ">") / denom
+        if F.clean:
+            succ = _hist_curves(F.ranks("iou_eps", "P0", G10K_OVERLAP_THR, ">"), seg, n, len(G10K_OVERLAP_THR),
+                                ">") / denom
+        else:
+            iou = _iou_continuous(p, g, eps=float(np.finfo(float).eps))
+            succ = _count_curves(iou, seg, n, G10K_OVERLAP_THR, ">") / denom
         if F.clean:   # the same centre errors as pytracking / MATLAB on the same boxes: shared ranks
             prec = _hist_curves(F.ranks("err", "P0", CENTER_THR, "<="), seg, n, len(CENTER_THR), "<=") / denom
         else:
@@ -961,7 +1006,6 @@ def _matlab_frames(F: _Frames, use_absent: bool) -> tuple:
 
 def _matlab_scores(sequences: list[SequenceInput], dataset_mode: str, proto: str, use_absent: bool,
                    full_lens: list[int], seq_absent: list[int], counts: tuple) -> EvalResult:
-    n_seq = len(sequences)
     denom = np.asarray(full_lens, dtype=np.float64)[:, None] + MATLAB_EPS
     succ, prec, nprec = (c / denom for c in counts)
 
