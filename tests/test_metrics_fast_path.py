@@ -1,0 +1,86 @@
+"""The vectorised all-sequences path of the OPE protocols must equal the per-sequence path bit for bit.
+
+`bench.metrics.ope` scores "clean" inputs (equal lengths, no NaN, float64) as one concatenated array and
+everything else sequence by sequence; here random inputs are scored both ways, results and errors compared.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.errors import DataError
+from bench.metrics import SequenceInput, evaluate, ope
+
+PROTOCOLS = ["pytracking", "pytracking-visionml", "pysot", "got10k", "got10k-val", "lasot-toolkit", "otb-toolkit",
+             "trackingnet-devkit"]
+MODES = ["lasot", "otb", "uav", "lasot_extension_subset", "got10k", "trackingnet"]
+
+
+def _dump(r):
+    return {k: getattr(r, k) for k in ("protocol", "dataset_mode", "metrics", "sequence_names", "curves",
+                                       "per_sequence", "seq_values", "seq_weights", "settings", "notes")}
+
+
+def _same(a, b, path=""):
+    if isinstance(a, dict):
+        assert list(a) == list(b), path
+        for k in a:
+            _same(a[k], b[k], f"{path}/{k}")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same(x, y, f"{path}[{i}]")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), path
+    else:
+        assert type(a) is type(b), (path, type(a), type(b))
+        assert a == b or (a != a and b != b), (path, a, b)
+
+
+def _random_sequences(rng):
+    seqs = []
+    for i in range(int(rng.integers(1, 8))):
+        n = int(rng.integers(2, 600))
+        gt = np.column_stack([rng.integers(-5, 300, n), rng.integers(-5, 300, n), rng.integers(0, 80, n),
+                              rng.integers(0, 80, n)]).astype(float)
+        pred = gt + rng.normal(0, 8, (n, 4)).round(int(rng.integers(0, 3)))
+        pred[:, 2:] = np.abs(pred[:, 2:])
+        if rng.random() < 0.5:
+            pred[rng.integers(0, n, 5), 2] = 0.0
+        flags = {}
+        r = rng.random()
+        if r < 0.4:
+            flags["absent"] = (rng.random(n) < 0.1).astype(np.int64)
+        elif r < 0.6:
+            flags["full_occlusion"] = (rng.random(n) < 0.1).astype(np.int64)
+            flags["out_of_view"] = (rng.random(n) < 0.1).astype(np.int64)
+        seqs.append(SequenceInput(name=f"s{i}", gt=gt, pred=pred, flags=flags))
+    return seqs
+
+
+def _score(seqs, protocol, mode):
+    try:
+        with ope.shared_frames():
+            return "ok", _dump(evaluate(seqs, protocol, mode))
+    except DataError as e:
+        return "err", str(e)
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_fast_path_equals_per_sequence_path(trial, monkeypatch):
+    rng = np.random.default_rng(100 + trial)
+    seqs = _random_sequences(rng)
+    mode = MODES[trial % len(MODES)]
+    assert ope._Frames(seqs).clean  # these inputs do take the fast path
+    fast = {p: _score(seqs, p, mode) for p in PROTOCOLS}
+    original = ope._Frames.__init__
+
+    def per_sequence(self, sequences):
+        original(self, sequences)
+        self.clean = False
+
+    monkeypatch.setattr(ope._Frames, "__init__", per_sequence)
+    for p in PROTOCOLS:
+        slow = _score(seqs, p, mode)
+        assert fast[p][0] == slow[0], (p, fast[p][1] if slow[0] == "ok" else slow[1])
+        _same(fast[p][1], slow[1], f"{p}/{mode}")
