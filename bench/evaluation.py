@@ -25,10 +25,11 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from bench.errors import ConfigError, ResultsError
+from bench.errors import BenchError, ConfigError, ResultsError
 from bench.io import load_many_boxes
 from bench.metrics import PROTOCOLS, EvalResult, SequenceInput, dataset_mode_for, default_protocol, evaluate
 from bench.registry import normalise_name
+from bench.results import RunFolder
 
 _REP = re.compile(r"^(?P<seq>.+)_(?P<rep>\d{3})$")
 _SKIP_SUFFIXES = ("_time", "_stats", "_confidence", "_scores")
@@ -144,8 +145,12 @@ def load_ground_truth(dataset: Any, names: list[str] | None = None) -> list[Any]
     return [dataset.load(n) for n in names]
 
 
-def build_inputs(sequences: list[Any], tracker: TrackerResults, repetitions: bool = False) -> list[SequenceInput]:
-    """Pair each ground-truth sequence with the tracker's boxes; a missing file is an error naming it."""
+def build_inputs(sequences: list[Any], tracker: TrackerResults, repetitions: bool = False,
+                 max_frames: int | None = None) -> list[SequenceInput]:
+    """Pair each ground-truth sequence with the tracker's boxes; a missing file is an error naming it.
+
+    ``max_frames``: the results come from ``bench run --max-frames N`` and cover the first N frames only.
+    """
     main, extra_idx = [], []
     for s in sequences:
         paths = tracker.paths_for(s.name)
@@ -157,7 +162,8 @@ def build_inputs(sequences: list[Any], tracker: TrackerResults, repetitions: boo
     flat_extra = [p for ps in extra_idx for p in ps]
     boxes = read_box_files(main + flat_extra)
     preds, extras = boxes[:len(main)], iter(boxes[len(main):])
-    return [sequence_input(s, pred, [next(extras) for _ in ex]) for s, pred, ex in zip(sequences, preds, extra_idx)]
+    return [sequence_input(s, pred, [next(extras) for _ in ex], max_frames=max_frames)
+            for s, pred, ex in zip(sequences, preds, extra_idx)]
 
 
 def sequence_input(seq: Any, pred: np.ndarray, extra_preds: list[np.ndarray] | None = None,
@@ -266,17 +272,27 @@ def evaluate_results(results: str | os.PathLike, dataset: str, protocol: str | N
     evals: list[TrackerEvaluation] = []
     inputs_by_tracker: dict[str, list[SequenceInput]] = {}
     vot = PROTOCOLS.get(protocol).meta.get("kind") == "vot"
+    failures: dict[str, BenchError] = {}
     for tr in found:
-        inputs = (build_vot_inputs(seqs, tr, protocol) if vot
-                  else build_inputs(seqs, tr, repetitions=repetitions))
+        try:  # one tracker's bad files must not hide the others' scores
+            max_frames = RunFolder(tr.folder).max_frames
+            inputs = (build_vot_inputs(seqs, tr, protocol) if vot
+                      else build_inputs(seqs, tr, repetitions=repetitions, max_frames=max_frames))
+            res = evaluate(inputs, protocol, mode)
+        except BenchError as e:
+            if len(found) == 1:
+                raise
+            failures[tr.name] = e
+            continue
         inputs_by_tracker[tr.name] = inputs
-        res = evaluate(inputs, protocol, mode)
         ev = TrackerEvaluation(tr.name, tr.folder, res)
         if attributes:
             ev.attributes = attr_mod.attribute_results(inputs, protocol, mode, benchmark=ds.name)
         if bootstrap:
             ev.bootstrap = boot.bootstrap_result(res, n=bootstrap, seed=seed)
         evals.append(ev)
+    if not evals:
+        raise next(iter(failures.values()))
     return {
         "command": "evaluate",
         "dataset": ds.name,
@@ -286,6 +302,7 @@ def evaluate_results(results: str | os.PathLike, dataset: str, protocol: str | N
                      "root": str(root) if root else None, "split": split, "bootstrap": bootstrap,
                      "seed": seed, "n_sequences": len(seqs)},
         "evaluations": evals,
+        "failures": {name: str(e) for name, e in failures.items()},
         "inputs": inputs_by_tracker,
     }
 

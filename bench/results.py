@@ -85,6 +85,16 @@ class RunFolder:
     def manifest(self) -> dict:
         return read_json(self.manifest_path) if self.manifest_path.is_file() else {}
 
+    @property
+    def max_frames(self) -> int | None:
+        """``bench run --max-frames N`` tracked only the first N frames of each sequence (from ``run.json``)."""
+        v = self.manifest().get("config", {}).get("max_frames")
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ResultsError(f"{self.manifest_path}: config.max_frames must be a positive whole number, got {v!r}")
+        return v
+
     def is_done(self, seq: str) -> bool:
         return self.box_path(seq).is_file()
 

@@ -342,11 +342,7 @@ def metric_inputs(tr: RunResults, seqs: list[Any], protocol: str) -> list:
             raise DataError(f"{tr.folder / 'run.json'}: a --max-frames {max_frames} run cannot be scored under the "
                             f"reset-based protocol {protocol}, which needs whole sequences")
         return evaluation.build_vot_inputs(seqs, tr.index, protocol)
-    if max_frames is None:
-        return evaluation.build_inputs(seqs, tr.index, repetitions=protocol == "got10k-val")
-    # `bench run --max-frames` writes one file per sequence (no repetitions), max_frames rows long
-    boxes = evaluation.read_box_files([tr.paths_for(s.name)[0] for s in seqs])
-    return [evaluation.sequence_input(s, b, max_frames=max_frames) for s, b in zip(seqs, boxes)]
+    return evaluation.build_inputs(seqs, tr.index, repetitions=protocol == "got10k-val", max_frames=max_frames)
 
 
 def _attribute_scores(inputs: list, protocol: str, mode: str, benchmark: str,

@@ -87,3 +87,23 @@ def test_threads_are_recorded_but_do_not_split_a_run(tmp_path, capsys):
         assert "--threads must be at least 1" in capsys.readouterr().err
     finally:
         torch.set_num_threads(before)
+
+
+def test_evaluate_scores_a_max_frames_run_on_its_frames_and_keeps_going_past_a_bad_tracker(tmp_path, capsys):
+    assert main(["run", "-t", "kcf", "--results", str(tmp_path), "--max-frames", "9", "--no-progress",
+                 "--json", str(tmp_path / "run.json")]) == 0
+    ran = json.loads((tmp_path / "run.json").read_text())["results"]["kcf"]["demo"]["metrics"]
+    # a second "tracker" folder whose files are one row short for every sequence
+    bad = tmp_path / "bad" / "demo"
+    bad.mkdir(parents=True)
+    for p in (tmp_path / "kcf" / "demo").glob("*.txt"):
+        if not p.stem.endswith("_time"):
+            (bad / p.name).write_text("".join(p.read_text().splitlines(keepends=True)[:-1]))
+    capsys.readouterr()
+    code = main(["evaluate", "--results", str(tmp_path), "--dataset", "demo", "--json", str(tmp_path / "ev.json")])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "bench: error: tracker bad not scored: otb-toolkit: sequence Crossing: 8 result rows" in captured.err
+    ev = json.loads((tmp_path / "ev.json").read_text())
+    assert ev["trackers"]["kcf"]["demo"]["metrics"]["auc"] == ran["auc"]
+    assert list(ev["failures"]["otb-toolkit"]) == ["bad"]

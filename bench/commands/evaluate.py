@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from bench.commands._common import add_json_option, add_results_option, results_path, write_json
@@ -64,7 +65,7 @@ def main(args: argparse.Namespace) -> int:
         trackers = list(dict.fromkeys(trackers + list(args.compare)))
     ds = datasets.create_dataset(args.dataset, root=args.root, split=args.split, annotations=args.annotations)
     seqs = load_ground_truth(ds) if len(protocols) > 1 else None  # ground truth read once for all
-    outputs = []
+    outputs, failed = [], False
     for i, protocol in enumerate(protocols):
         report = evaluate_results(results_path(args), args.dataset, protocol=protocol, annotations=args.annotations,
                                   root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
@@ -72,13 +73,18 @@ def main(args: argparse.Namespace) -> int:
         if i:
             print()
         outputs.append((report, _show(report, args)))
+        for name, message in report["failures"].items():  # the others were scored; these say why not
+            print(f"bench: error: tracker {name} not scored: {message}", file=sys.stderr)
+            failed = True
     if args.json:
         if len(outputs) == 1:
             obj = to_json(outputs[0][0], per_sequence=args.per_sequence, comparison=outputs[0][1])
         else:
             obj = to_json_many(outputs, per_sequence=args.per_sequence)
+        if failed:
+            obj["failures"] = {report["protocol"]: report["failures"] for report, _ in outputs if report["failures"]}
         write_json(args.json, obj)
-    return 0
+    return 1 if failed else 0
 
 
 def _show(report: dict, args: argparse.Namespace) -> dict | None:
