@@ -9,6 +9,7 @@ import abc
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Protocol, Sequence as Seq
@@ -134,27 +135,29 @@ class Dataset(abc.ABC):
 
 
 def prefetch(frames: FrameSource, start: int = 0, maxsize: int = 8) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(index, image)`` while a background thread decodes ahead into a bounded queue.
+    """Yield ``(index, image)`` while a background thread decodes ahead, at most ``maxsize`` frames.
 
     Decoding (JPEG) and tracking overlap; the bound keeps memory flat on 4K sequences. An error in the
-    decoder thread is re-raised in the consumer at the frame where it happened.
+    decoder thread is re-raised in the consumer at the frame where it happened. The hand-off is a C-level
+    ``SimpleQueue`` (the consumer pays one cheap ``get`` per frame); the decoder, when it is ``maxsize``
+    frames ahead, waits with a short backing-off sleep instead of a condition variable.
     """
-    q: queue.Queue = queue.Queue(maxsize=maxsize)
+    q: queue.SimpleQueue = queue.SimpleQueue()
     stop = threading.Event()
     _END = object()
 
     def work() -> None:
         try:
             for i in range(start, len(frames)):
+                pause = 0.0002
+                while q.qsize() >= maxsize:
+                    if stop.is_set():
+                        return
+                    time.sleep(pause)
+                    pause = min(pause * 2, 0.005)
                 if stop.is_set():
                     return
-                item = (i, frames.read(i))
-                while not stop.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+                q.put((i, frames.read(i)))
         except BaseException as e:  # handed to the consumer
             q.put(e)
             return
