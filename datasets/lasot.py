@@ -257,16 +257,17 @@ class LaSOTDataset(Dataset):
         att = _many_binary_flags([os.path.join(a, "att", f) for f, h in zip(files, have_att) if h])
         if absent is None or att is None:
             return [self.load(n) for n in names]
-        absent_it, att_it = iter(absent), iter(att)
+        have_nlp = [f in listed["nlp"] for f in files]
+        nlp_raw = read_many_bytes([os.path.join(a, "nlp", f) for f, h in zip(files, have_nlp) if h])
+        if nlp_raw is None:
+            return [self.load(n) for n in names]
+        absent_it, att_it, nlp_it = iter(absent), iter(att), iter(nlp_raw)
         out = []
-        for n, f, gt, h_ab, h_att in zip(names, files, gts, have_ab, have_att):
+        for n, f, gt, h_ab, h_att, h_nlp in zip(names, files, gts, have_ab, have_att, have_nlp):
             language = None
-            if f in listed["nlp"]:
-                try:
-                    with open(os.path.join(a, "nlp", f), encoding="utf-8", errors="replace") as fh:
-                        language = fh.read().strip()   # as Path.read_text(errors="replace")
-                except OSError:
-                    return [self.load(n) for n in names]
+            if h_nlp:   # as Path.read_text(errors="replace"): decoded, universal newlines, then stripped
+                language = (next(nlp_it).decode("utf-8", errors="replace")
+                            .replace("\r\n", "\n").replace("\r", "\n").strip())
             out.append(self._load_toolkit(n, gt, next(absent_it) if h_ab else None,
                                           next(att_it) if h_att else None, language,
                                           f"{a}/{f}" if a != "/" else f"/{f}"))

@@ -139,7 +139,9 @@ def _searchsorted(thr: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
         return np.searchsorted(thr, values, side=side)
     _, lo, step, below, above = grid
     with np.errstate(all="ignore"):
-        k = np.ceil((values - lo) / step)
+        k = values - lo          # in place: the same operations, one temporary instead of three
+        k /= step
+        np.ceil(k, out=k)
         np.clip(k, 0, t, out=k)
     k = k.astype(np.intp)
     if side == "left":
@@ -174,10 +176,34 @@ def _with_ranks(k: np.ndarray, thr: np.ndarray, op: str, assign: list[tuple[np.n
     return k
 
 
+def _bin_index(k: np.ndarray, seg: np.ndarray, t: int) -> np.ndarray:
+    """``seg * (t + 1) + k``. Inside :func:`shared_frames` the protocols bin against the same segment array
+    many times: ``seg * (t + 1)`` and the output buffer are then kept for the block (fresh memory for a
+    whole-dataset temporary costs more than the arithmetic)."""
+    stack = getattr(_SHARED, "stack", None)
+    if not stack:
+        idx = seg * (t + 1)
+        idx += k
+        return idx
+    bases = stack[-1].setdefault("seg_bases", {})
+    hit = bases.get((id(seg), t))
+    if hit is None or hit[0] is not seg:   # the entry keeps seg alive: its id is not reused meanwhile
+        if len(bases) >= 16:
+            bases.clear()
+        hit = bases[id(seg), t] = (seg, seg * (t + 1))
+    bufs = stack[-1].setdefault("bin_buffers", {})
+    dtype = np.result_type(hit[1], k)
+    buf = bufs.get((len(seg), dtype))
+    if buf is None:
+        if len(bufs) >= 4:
+            bufs.clear()
+        buf = bufs[len(seg), dtype] = np.empty(len(seg), dtype=dtype)
+    return np.add(hit[1], k, out=buf)
+
+
 def _hist_curves(k: np.ndarray, seg: np.ndarray, n_seg: int, t: int, op: str) -> np.ndarray:
     """Per-segment curves from ranks (see :func:`_count_curves`)."""
-    idx = seg * (t + 1)
-    idx += k
+    idx = _bin_index(k, seg, t)
     hist = np.bincount(idx, minlength=n_seg * (t + 1)).reshape(n_seg, t + 1)
     if op == "<=":
         return np.cumsum(hist, axis=1)[:, :t]
@@ -367,6 +393,11 @@ class _Frames:
         st = self.starts[(self.starts >= a) & (self.starts < b)] - a
         p[:, st] = self.G[:, a:b][:, st]
         return p
+
+    def _make_gt_positive(self) -> np.ndarray:
+        """Frames whose ground truth has x, y, w, h all > 0 (pytracking-visionml's and MATLAB's validity)."""
+        g = self.G
+        return (g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0)
 
     def _make_carry(self) -> np.ndarray | None:
         """Source row of every row after carrying zero-size rows forward; None if there are none."""
@@ -578,7 +609,7 @@ def _pytracking_scores(seqs: list[SequenceInput], dataset_mode: str, variant: st
                        F: _Frames) -> EvalResult:
     """The per-sequence preparation of :func:`_pytracking` on clean inputs, as whole-array operations."""
     g = F.G
-    valid = ((g[2] > 0) & (g[3] > 0)) if variant == "lib" else ((g > 0).sum(0) == 4)
+    valid = ((g[2] > 0) & (g[3] > 0)) if variant == "lib" else F.get("gt_positive").copy()  # (g > 0).sum(0) == 4
     if dataset_mode in LASOT_MODES:
         vis = F.get("visible")
         valid &= vis
@@ -587,7 +618,7 @@ def _pytracking_scores(seqs: list[SequenceInput], dataset_mode: str, variant: st
     # pc = p + 0.5 * (w - 1.0) is bit-identical to _centers' p + (w - 1) / 2 (both exact halvings)
     F.prepare([("iou_pixel", "Pc0", None, None), ("iou_pixel", "Pc0", PT_OVERLAP_THR, ">"),
                ("err", "Pc0", CENTER_THR, "<="), ("nerr", "Pc0", NORM_THR, "<=")])
-    overlap = F.of("iou_pixel", "Pc0").copy()   # the values too: NaN check and per-sequence average
+    overlap = F.of("iou_pixel", "Pc0")   # the values too: NaN check and per-sequence average (read only)
     ranks = (F.ranks("iou_pixel", "Pc0", PT_OVERLAP_THR, ">"), F.ranks("err", "Pc0", CENTER_THR, "<="),
              F.ranks("nerr", "Pc0", NORM_THR, "<="))
     return _pytracking_curves(seqs, dataset_mode, variant, proto, F.lengths.tolist(), F.seg, valid, vis,
@@ -600,15 +631,16 @@ def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: st
     """Masks and curves of :func:`_pytracking`; ``ranks`` = the unmasked errors' ranks (shared, clean inputs)."""
     n = len(seqs)
     center_invalid = -1.0 if dataset_mode == "uav" else np.inf
-    if ranks is None:
+    if ranks is None:   # fresh arrays: masked in place (the shared ranks path leaves ``overlap`` as it is)
         err_center[~valid] = center_invalid
         err_norm[~valid] = -1.0
-    overlap[~valid] = -1.0
+        overlap[~valid] = -1.0
     if dataset_mode == "lasot" and ranks is None:
         err_norm[~vis] = np.inf
         err_center[~vis] = np.inf
-    if np.isnan(overlap).any():
-        i = int(np.argmax(np.isnan(overlap)))
+    nan_overlap = np.isnan(overlap) & valid   # invalid frames hold -1.0 (masked), never NaN
+    if nan_overlap.any():
+        i = int(np.argmax(nan_overlap))
         raise _seq_error(proto, seqs[seg[i]].name, "NaN overlap (the official toolkit raises "
                          "'Nans in calculated overlap')")
 
@@ -630,8 +662,9 @@ def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: st
     nprec = nprec_n.astype(np.float32) / lens32
 
     with np.errstate(all="ignore"):
-        ov_sum = np.bincount(seg[valid], weights=overlap[valid], minlength=n)
-        ov_cnt = np.bincount(seg[valid], minlength=n)
+        # invalid frames add 0.0 (sums unchanged, bit for bit) instead of being indexed out: no subset copies
+        ov_sum = np.bincount(seg, weights=np.where(valid, overlap, 0.0), minlength=n)
+        ov_cnt = np.bincount(seg, weights=valid, minlength=n)   # exact integer counts (as float64)
         avg_overlap = ov_sum / ov_cnt
 
     # Aggregate exactly as plot_results.get_auc_curve / get_prec_curve do (float32 torch reductions).
@@ -733,8 +766,9 @@ def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResu
         ranks = _chunked_ranks(len(seg), lambda a, b: _pysot_frames(F.G[:, a:b], F.P[:, a:b]), specs)
         if dataset_mode in LASOT_MODES:
             vis = F.get("visible")
-            if not vis.all():
-                ranks, seg = [k[vis] for k in ranks], seg[vis]
+            if not vis.all():   # invisible frames dropped = ranked where no threshold counts them (same counts)
+                ranks = [_with_ranks(k, thr, op, [(~vis, -np.inf if op == ">" else np.inf)])
+                         for k, (thr, op) in zip(ranks, specs)]
     else:
         seg = _segments(kept_len)
         ranks = [_ranks(v, thr, op) for v, (thr, op) in zip(_pysot_frames(_cols(gs), _cols(ps)), specs)]
@@ -807,7 +841,9 @@ def got10k(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalRes
     n = len(sequences)
     if F.clean:   # no NaN ground truth: the 'uav' branch keeps every frame too
         lengths, seg, p, g = F.lengths.tolist(), F.seg, None, None
-        F.prepare([("iou_eps", "P0", G10K_OVERLAP_THR, ">"), ("err", "P0", CENTER_THR, "<=")])
+        # the IoU values too, in the same pass: got10k-val pools them (computed once, not again there)
+        F.prepare([("iou_eps", "P0", None, None), ("iou_eps", "P0", G10K_OVERLAP_THR, ">"),
+                   ("err", "P0", CENTER_THR, "<=")])
     else:
         seg = _segments(lengths)
         p, g = _cols(ps), _cols(gs)
@@ -863,6 +899,7 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
     proto = "got10k-val"
     all_ious, per_seq, notes = [], [], []
     seq_ao, seq_n = [], []
+    pooled_all = None   # the pooled IoUs when the fast path made them
     F = _frames(sequences)
     if F.clean and all(not s.extra_preds and s.flag("cover") is None and s.image_size is None for s in sequences):
         # one run per sequence, no cover labels, no image size: every frame after the first, unclipped
@@ -871,16 +908,22 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
         pooled = F.of("iou_eps", "P0")[later]   # P0 is P after frame 0 (elementwise: same values)
         notes = ["no cover labels: all frames after the first are scored",
                  "no image size: boxes are not clipped to the image"]
-        bounds = np.concatenate(([0], np.cumsum(F.lengths - 1))).tolist()
-        for s, a, b in zip(sequences, bounds[:-1], bounds[1:]):
+        bounds_arr = np.concatenate(([0], np.cumsum(F.lengths - 1)))
+        bounds = bounds_arr.tolist()
+        # per-sequence np.mean(x > t) of >= 1 frame each: exact counts (running sums) / n, as np.mean gives
+        n_later = np.diff(bounds_arr)
+        sr_seq = {t: (np.diff(np.concatenate(([0], np.cumsum(pooled > t)))[bounds_arr]) / n_later).tolist()
+                  for t in (0.5, 0.75)}
+        for i, (s, a, b) in enumerate(zip(sequences, bounds[:-1], bounds[1:])):
             seq_ious = pooled[a:b]
             all_ious.append(seq_ious)
-            ao = float(np.mean(seq_ious)) if len(seq_ious) else float("nan")
-            sr = float(np.mean(seq_ious > 0.5)) if len(seq_ious) else float("nan")
+            ao = float(np.mean(seq_ious))
+            sr = sr_seq[0.5][i]
             per_seq.append({"name": s.name, "ao": ao, "sr50": sr, "length": b - a, "repetitions": 1})
             seq_ao.append(ao)
             seq_n.append(b - a)
         sequences_left: Seq[SequenceInput] = ()
+        pooled_all, sr75_seq = pooled, sr_seq[0.75]   # the sequences' slices back to back: their concatenation
     else:
         sequences_left = sequences
     for s in sequences_left:
@@ -915,7 +958,11 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
                         "repetitions": len(runs)})
         seq_ao.append(ao)
         seq_n.append(len(seq_ious))
-    ious = np.concatenate(all_ious)
+    if pooled_all is not None:
+        ious = pooled_all
+    else:
+        ious = np.concatenate(all_ious)
+        sr75_seq = [float(np.mean(x > 0.75)) if len(x) else float("nan") for x in all_ious]
     if len(ious):   # np.mean(ious[:, None] > thr, axis=0): exact integer counts over the same divisor
         with np.errstate(all="ignore"):
             counts = _count_curves(ious, np.zeros(len(ious), np.intp), 1, G10K_VAL_THR, ">")[0]
@@ -924,7 +971,6 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
         curve = np.mean(ious[:, None] > G10K_VAL_THR[None, :], axis=0)
     metrics = {"ao": np.mean(ious), "sr50": np.mean(ious > 0.5), "sr75": curve[75]}
     sr50_seq = [d["sr50"] for d in per_seq]
-    sr75_seq = [float(np.mean(x > 0.75)) if len(x) else float("nan") for x in all_ious]
     return _result(proto, dataset_mode, metrics, sequences, per_seq, {"success": (G10K_VAL_THR, curve)},
                    {"ao": seq_ao, "sr50": sr50_seq, "sr75": sr75_seq},
                    {"first_frame": "excluded", "iou": "continuous, inter / (union + eps), boxes clipped to image",
@@ -985,22 +1031,24 @@ def _matlab_frames(F: _Frames, use_absent: bool) -> tuple:
     k_cov = F.ranks("iou_pixel", "Pc0", MATLAB_OVERLAP_THR, ">")
     k_err = F.ranks("err", "Pc0", CENTER_THR, "<=")
     k_nerr = F.ranks("nerr", "Pc0", NORM_THR, "<=")
-    g, seg = F.G, F.seg
+    seg, idx = F.seg, F.get("gt_positive")   # (g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0)
     if use_absent:
         absent = F.get("absent")
         seq_absent = np.bincount(F.seg, weights=absent, minlength=n_seq).astype(np.int64).tolist()
     else:
         absent = None
         seq_absent = [0] * n_seq
-    if absent is not None and absent.any():   # absent frames removed (elementwise: rank, then subset)
-        keep = ~absent
-        k_cov, k_err, k_nerr, g, seg = k_cov[keep], k_err[keep], k_nerr[keep], g[:, keep], seg[keep]
-    idx = (g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0)
     invalid = [(~idx, -1.0)]
-    counts = (_hist_curves(_with_ranks(k_cov, MATLAB_OVERLAP_THR, ">", invalid), seg, n_seq,
+    # absent frames removed: ranked (after the invalid rule) where no threshold counts them; same counts as
+    # dropping them, and the segment array stays the shared one
+    drop = absent is not None and absent.any()
+    gone = (lambda op: [(absent, -np.inf if op == ">" else np.inf)]) if drop else (lambda op: [])
+    counts = (_hist_curves(_with_ranks(k_cov, MATLAB_OVERLAP_THR, ">", invalid + gone(">")), seg, n_seq,
                            len(MATLAB_OVERLAP_THR), ">"),
-              _hist_curves(_with_ranks(k_err, CENTER_THR, "<=", invalid), seg, n_seq, len(CENTER_THR), "<="),
-              _hist_curves(_with_ranks(k_nerr, NORM_THR, "<=", invalid), seg, n_seq, len(NORM_THR), "<="))
+              _hist_curves(_with_ranks(k_err, CENTER_THR, "<=", invalid + gone("<=")), seg, n_seq,
+                           len(CENTER_THR), "<="),
+              _hist_curves(_with_ranks(k_nerr, NORM_THR, "<=", invalid + gone("<=")), seg, n_seq,
+                           len(NORM_THR), "<="))
     return F.lengths.tolist(), seq_absent, counts
 
 
@@ -1073,6 +1121,13 @@ def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
     return float(fn(y, x=x))
 
 
+def _trapezoid_rows(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """:func:`_trapezoid` of every row of ``y`` in one call (the same per-row reduction, bit for bit)."""
+    fn = getattr(np, "trapezoid", None) or getattr(np, "trapz")
+    y = np.asarray(y, dtype=np.float64)
+    return fn(y, x=x, axis=-1) if len(y) else np.zeros(0)
+
+
 @register_protocol("trackingnet-devkit", kind="ope", default_for=["trackingnet"],
                    metrics=["auc", "precision", "norm_precision", "coverage"],
                    source="SilvioGiancola/TrackingNet-devkit @79783f2 metrics.py",
@@ -1142,33 +1197,64 @@ def trackingnet_devkit(sequences: list[SequenceInput], dataset_mode: str = "trac
 
 def _tnet_frames(g: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The devkit's per-frame iou, distance, normalised distance and sanity of rounded (N, 4) boxes."""
+    # The devkit's expressions, evaluated in the same order, in place where a temporary is not read again:
+    # ax2 = gx + gw - 1; acx = gx + (gw + 1) / 2; iw = round(min(ax2, sx2) - max(gx, px) + 1), 0 if < 0;
+    # iou = inter / (gh * gw + ph * pw - inter); ndist = sqrt(dx / gw * dx / gw + dy / gh * dy / gh).
+    g0, g1, g2, g3 = g[:, 0], g[:, 1], g[:, 2], g[:, 3]
+    p0, p1, p2, p3 = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
     with np.errstate(all="ignore"):
-        ax2, ay2 = g[:, 0] + g[:, 2] - 1.0, g[:, 1] + g[:, 3] - 1.0
-        sx2, sy2 = p[:, 0] + p[:, 2] - 1.0, p[:, 1] + p[:, 3] - 1.0
-        acx, acy = g[:, 0] + (g[:, 2] + 1.0) / 2.0, g[:, 1] + (g[:, 3] + 1.0) / 2.0
-        scx, scy = p[:, 0] + (p[:, 2] + 1.0) / 2.0, p[:, 1] + (p[:, 3] + 1.0) / 2.0
-        # pandas max/min(axis=1) skip NaN
-        ix1, iy1 = np.fmax(g[:, 0], p[:, 0]), np.fmax(g[:, 1], p[:, 1])
-        ix2, iy2 = np.fmin(ax2, sx2), np.fmin(ay2, sy2)
-        iw = np.round(ix2 - ix1 + 1)
-        ih = np.round(iy2 - iy1 + 1)
-        iw = np.where(iw < 0, 0.0, iw)
-        ih = np.where(ih < 0, 0.0, ih)
-        inter = iw * ih
-        iou = inter / (g[:, 3] * g[:, 2] + p[:, 3] * p[:, 2] - inter)
-        dx, dy = acx - scx, acy - scy
-        dist = np.sqrt(dx * dx + dy * dy)
-        ndist = np.sqrt(dx / g[:, 2] * dx / g[:, 2] + dy / g[:, 3] * dy / g[:, 3])
-        sanity = (p[:, 3] + p[:, 2] + p[:, 0] + p[:, 1]) > 0
+        def corner(x: np.ndarray, w: np.ndarray) -> np.ndarray:   # x + w - 1.0
+            c = x + w
+            c -= 1.0
+            return c
+
+        def centre(x: np.ndarray, w: np.ndarray) -> np.ndarray:   # x + (w + 1.0) / 2.0
+            c = w + 1.0
+            c /= 2.0
+            return np.add(x, c, out=c)
+
+        def side(g_lo: np.ndarray, p_lo: np.ndarray, g_hi: np.ndarray, p_hi: np.ndarray) -> np.ndarray:
+            # pandas max/min(axis=1) skip NaN: fmax / fmin
+            v = np.fmin(g_hi, p_hi, out=g_hi)
+            v -= np.fmax(g_lo, p_lo)
+            v += 1
+            np.round(v, out=v)
+            np.copyto(v, 0.0, where=v < 0)
+            return v
+
+        iw = side(g0, p0, corner(g0, g2), corner(p0, p2))
+        ih = side(g1, p1, corner(g1, g3), corner(p1, p3))
+        inter = np.multiply(iw, ih, out=iw)
+        union = g3 * g2
+        union += p3 * p2
+        union -= inter
+        iou = np.divide(inter, union, out=union)
+        dx = centre(g0, g2)
+        dx -= centre(p0, p2)
+        dy = centre(g1, g3)
+        dy -= centre(p1, p3)
+        dist = dx * dx
+        dist += dy * dy
+        np.sqrt(dist, out=dist)
+        nx = dx / g2
+        nx *= dx
+        nx /= g2
+        ny = dy / g3
+        ny *= dy
+        ny /= g3
+        nx += ny
+        ndist = np.sqrt(nx, out=nx)
+        total = p3 + p2
+        total += p0
+        total += p1
+        sanity = total > 0
     return iou, dist, ndist, sanity
 
 
 def _tnet_result(sequences: list[SequenceInput], dataset_mode: str, proto: str, metrics: dict, lengths: list[int],
                  submitted: list[bool], succ: np.ndarray, prec: np.ndarray, nprec: np.ndarray,
                  succ_curve: np.ndarray, prec_curve: np.ndarray, nprec_curve: np.ndarray) -> EvalResult:
-    seq_auc = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in succ])
-    seq_p = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in prec])
-    seq_np = np.array([_trapezoid(c, TNET_SUCCESS_THR) for c in nprec])
+    seq_auc, seq_p, seq_np = (_trapezoid_rows(c, TNET_SUCCESS_THR) for c in (succ, prec, nprec))
     per_seq = [{"name": s.name, "length": lengths[i], "auc": float(seq_auc[i]), "precision": float(seq_p[i]),
                 "norm_precision": float(seq_np[i]), "submitted": submitted[i]} for i, s in enumerate(sequences)]
     notes = [] if all(submitted) else [f"{submitted.count(False)} sequence(s) without results scored as zeros"]
