@@ -65,6 +65,6 @@ def main(args: argparse.Namespace) -> int:
     print(f"protocol: {summary['protocol']}; FPS = tracked frames / tracker seconds (init frame and frame "
           f"decoding excluded), device {spec.device}, dtype {spec.dtype}")
     write_json(args.json, {"command": "run", "protocol": summary["protocol"],
-                           "settings": {**spec.config(), "results": spec.results},
+                           "settings": {**report.folder.manifest().get("config", {}), "results": spec.results},
                            "results": {spec.name: {spec.dataset: summary}}})
     return 0
