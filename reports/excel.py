@@ -231,12 +231,7 @@ def _sequences(wb, data: ReportData, bench: str, used: set[str]) -> None:
         return
     sh = _Sheet(wb, f"{benchmark_label(bench)} sequences", used)
     keys = [k for k in METRICS if any(k in row for r in results for row in r.per_sequence)]
-    head, protos, formats = ["Sequence"], ["protocol"], [None]
-    for k in keys:
-        for r in results:
-            head.append(f"{r.tracker} {metric_label(k)}")
-            protos.append(r.protocol)
-            formats.append(METRICS[k][2])
+    head, protos, formats = _metric_columns(["Sequence"], ["protocol"], [None], keys, results)
     sh.header(1, head)
     sh.header(2, protos, italic=True)
     names: dict[str, None] = {}
@@ -254,18 +249,24 @@ def _sequences(wb, data: ReportData, bench: str, used: set[str]) -> None:
     sh.finish("B3")
 
 
+def _metric_columns(head: list, protos: list, formats: list, keys: list[str], results: list) -> tuple[list, list, list]:
+    """Header, protocol row and number formats: one column per (metric, tracker) after the lead columns."""
+    for k in keys:
+        for r in results:
+            head.append(f"{r.tracker} {metric_label(k)}")
+            protos.append(r.protocol)
+            formats.append(METRICS[k][2])
+    return head, protos, formats
+
+
 def _attributes(wb, data: ReportData, bench: str, used: set[str]) -> None:
     results = [r for r in data.results_for(bench) if r.attributes]
     if not results:
         return
     sh = _Sheet(wb, f"{benchmark_label(bench)} attributes", used)
     keys = [k for k in METRICS if any(k in a for r in results for a in r.attributes.values())]
-    head, protos, formats = ["Attribute", "Name", "Sequences"], ["protocol", "", ""], [None, None, "0"]
-    for k in keys:
-        for r in results:
-            head.append(f"{r.tracker} {metric_label(k)}")
-            protos.append(r.protocol)
-            formats.append(METRICS[k][2])
+    head, protos, formats = _metric_columns(["Attribute", "Name", "Sequences"], ["protocol", "", ""],
+                                            [None, None, "0"], keys, results)
     sh.header(1, head)
     sh.header(2, protos, italic=True)
     attrs: dict[str, tuple[str, int]] = {}
