@@ -56,6 +56,13 @@ def safe_name(name: str) -> str:
     return name
 
 
+def tracking_time(times: np.ndarray | None) -> tuple[int, float]:
+    """Tracked frames and tracker seconds of one sequence; the init frame (index 0) is not tracking."""
+    if times is None or len(times) < 2:
+        return 0, 0.0
+    return len(times) - 1, float(np.sum(times[1:]))
+
+
 @dataclass
 class SequenceRecord:
     boxes: np.ndarray

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from bench.errors import ConfigError, DataError
-from bench.results import ResultsStore, RunFolder
+from bench.results import ResultsStore, RunFolder, tracking_time
 
 #: a callback invoked after every frame with the number of frames just done (progress bars)
 FrameCallback = Callable[[int], None]
@@ -92,8 +92,8 @@ class SequenceOutput:
     @property
     def fps(self) -> float:
         """Tracking frames per tracker-second; the init frame and frame decoding are excluded."""
-        t = float(np.sum(self.times[1:]))
-        return (len(self.times) - 1) / t if t > 0 else float("nan")
+        frames, seconds = tracking_time(self.times)
+        return frames / seconds if seconds > 0 else float("nan")
 
 
 def track_sequence(tracker, sequence, dataset: str = "", max_frames: int | None = None,

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from bench.results import RunFolder
+from bench.results import RunFolder, tracking_time
 
 
 def score_run(folder: RunFolder, dataset: Any, protocol: str | None = None,
@@ -20,9 +18,8 @@ def score_run(folder: RunFolder, dataset: Any, protocol: str | None = None,
     for name in names:
         rec = folder.read_sequence(name)
         inputs.append(sequence_input(dataset.load(name), rec.boxes, max_frames=max_frames))
-        if rec.times is not None and len(rec.times) > 1:
-            frames += len(rec.times) - 1
-            seconds += float(np.sum(rec.times[1:]))
+        f, s = tracking_time(rec.times)
+        frames, seconds = frames + f, seconds + s
     out: dict = {"protocol": protocol, "sequences": len(names), "frames": frames,
                  "fps": frames / seconds if seconds > 0 else float("nan"), "metrics": {}}
     if inputs:

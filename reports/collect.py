@@ -36,6 +36,7 @@ from bench.errors import BenchError, ConfigError, DataError, ResultsError
 from bench.io import load_boxes, read_json
 from bench.metrics import PROTOCOLS, dataset_mode_for, default_protocol, evaluate
 from bench.metrics.attributes import attribute_results, family_of
+from bench.results import tracking_time
 from reports.model import BenchmarkResult, Curve, EfficiencyProfile, ReportData, benchmark_key
 
 log = logging.getLogger(__name__)
@@ -422,10 +423,8 @@ def _fps_from_times(tr: RunResults, res: BenchmarkResult) -> tuple[float | None,
         p = _time_file(tr, row["sequence"])
         if p is None:
             continue
-        t = load_boxes(p, columns=1)[:, 0]
-        if len(t) > 1:
-            frames += len(t) - 1
-            seconds += float(np.sum(t[1:]))
+        f, s = tracking_time(load_boxes(p, columns=1)[:, 0])
+        frames, seconds = frames + f, seconds + s
     if frames == 0 or seconds <= 0:
         return None, None
     return frames / seconds, tr.config.get("device")
