@@ -247,84 +247,96 @@ def evaluate_results(results: str | os.PathLike, dataset: str, protocol: str | N
                      split: str | None = None, trackers: Iterable[str] | None = None,
                      attributes: bool = False, bootstrap: int = 0, seed: int = 0,
                      sequences: list[Any] | None = None, dataset_obj: Any = None) -> dict[str, Any]:
-    """Score every tracker found under ``results`` on ``dataset``.
+    """Score every tracker found under ``results`` on ``dataset`` under one protocol (default: the
+    benchmark's own).
 
     Returns a report dict: dataset, protocol, settings, ``evaluations`` (one :class:`TrackerEvaluation`
-    per tracker) and the ``inputs`` built; ``bench.commands.evaluate.to_json`` turns it into JSON.
+    per tracker), ``failures`` and the ``inputs`` built; ``bench.commands.evaluate.to_json`` turns it into JSON.
+    """
+    return evaluate_many(results, dataset, [protocol], annotations=annotations, root=root, split=split,
+                         trackers=trackers, attributes=attributes, bootstrap=bootstrap, seed=seed,
+                         sequences=sequences, dataset_obj=dataset_obj)[0]
+
+
+def evaluate_many(results: str | os.PathLike, dataset: str, protocols: Iterable[str | None],
+                  annotations: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
+                  split: str | None = None, trackers: Iterable[str] | None = None,
+                  attributes: bool = False, bootstrap: int = 0, seed: int = 0,
+                  sequences: list[Any] | None = None, dataset_obj: Any = None) -> list[dict[str, Any]]:
+    """:func:`evaluate_results` for several protocols at once (``bench evaluate --protocol all``): one
+    report per protocol, in order.
+
+    The ground truth is read once and each tracker's files once; the OPE protocols of one tracker share
+    one concatenation of its boxes and the per-frame arrays they have in common
+    (:func:`bench.metrics.ope.shared_frames`). Each report equals what :func:`evaluate_results` gives alone.
     """
     from bench.metrics import attributes as attr_mod
     from bench.metrics import bootstrap as boot
+    from bench.metrics.ope import shared_frames
 
     ds = dataset_obj
     if ds is None:
         import datasets
 
         ds = datasets.create_dataset(dataset, root=root, split=split, annotations=annotations)
-    protocol = protocol or getattr(ds, "default_protocol", None) or default_protocol(dataset)
-    protocol = PROTOCOLS.get(protocol).name  # unknown names fail before any file is read
+    default = getattr(ds, "default_protocol", None) or default_protocol(dataset)
+    # unknown names fail before any file is read
+    names = list(dict.fromkeys(PROTOCOLS.get(p or default).name for p in protocols))
     mode = getattr(ds, "dataset_mode", None) or dataset_mode_for(dataset)
     found = find_results(results, dataset, trackers)
     seqs = sequences if sequences is not None else load_ground_truth(ds)
     if seqs and all(len(s.ground_truth) > 1 and np.isnan(s.ground_truth[1:]).all() for s in seqs):
         raise ConfigError(f"{ds.name}: the ground truth of this split is withheld (only first boxes); it is "
                           "scored by the benchmark's server: pack the results with `bench submit`")
-    repetitions = protocol == "got10k-val"
-    evals: list[TrackerEvaluation] = []
-    inputs_by_tracker: dict[str, list[SequenceInput]] = {}
-    vot = PROTOCOLS.get(protocol).meta.get("kind") == "vot"
-    failures: dict[str, BenchError] = {}
-    for tr in found:
-        try:  # one tracker's bad files must not hide the others' scores
-            max_frames = RunFolder(tr.folder).max_frames
-            inputs = (build_vot_inputs(seqs, tr, protocol) if vot
-                      else build_inputs(seqs, tr, repetitions=repetitions, max_frames=max_frames))
-            res = evaluate(inputs, protocol, mode)
-        except BenchError as e:
-            if len(found) == 1:
-                raise
-            failures[tr.name] = e
-            continue
-        inputs_by_tracker[tr.name] = inputs
-        ev = TrackerEvaluation(tr.name, tr.folder, res)
-        if attributes:
-            ev.attributes = attr_mod.attribute_results(inputs, protocol, mode, benchmark=ds.name)
-        if bootstrap:
-            ev.bootstrap = boot.bootstrap_result(res, n=bootstrap, seed=seed)
-        evals.append(ev)
-    if not evals:
-        raise next(iter(failures.values()))
-    return {
-        "command": "evaluate",
-        "dataset": ds.name,
-        "dataset_mode": mode,
-        "protocol": protocol,
-        "settings": {"results": str(results), "annotations": str(annotations) if annotations else None,
-                     "root": str(root) if root else None, "split": split, "bootstrap": bootstrap,
-                     "seed": seed, "n_sequences": len(seqs)},
-        "evaluations": evals,
-        "failures": {name: str(e) for name, e in failures.items()},
-        "inputs": inputs_by_tracker,
-    }
-
-
-def evaluate_protocols(results: str | os.PathLike, dataset: str, protocols: list[str],
-                       annotations: str | os.PathLike | None = None, root: str | os.PathLike | None = None,
-                       split: str | None = None, trackers: Iterable[str] | None = None
-                       ) -> dict[str, dict[str, EvalResult]]:
-    """Several protocols over the same results, reading every file once: ``{protocol: {tracker: result}}``."""
-    import datasets
-
-    names = [PROTOCOLS.get(p).name for p in protocols]
-    ds = datasets.create_dataset(dataset, root=root, split=split, annotations=annotations)
-    mode = getattr(ds, "dataset_mode", None) or dataset_mode_for(dataset)
-    seqs = load_ground_truth(ds)
-    found = find_results(results, dataset, trackers)
-    inputs = {tr.name: build_inputs(seqs, tr, repetitions="got10k-val" in names) for tr in found}
-    from bench.metrics.ope import shared_frames
-
-    out: dict[str, dict[str, EvalResult]] = {p: {} for p in names}
-    for t, inp in inputs.items():   # tracker by tracker, so one tracker's shared arrays are alive at a time
-        with shared_frames():       # its protocols share one concatenation of the boxes and derived arrays
+    vot = {p: PROTOCOLS.get(p).meta.get("kind") == "vot" for p in names}
+    repetitions = "got10k-val" in names   # the other OPE protocols ignore the extra runs
+    evals: dict[str, list[TrackerEvaluation]] = {p: [] for p in names}
+    inputs_by: dict[str, dict[str, list[SequenceInput]]] = {p: {} for p in names}
+    failures: dict[str, dict[str, BenchError]] = {p: {} for p in names}
+    for tr in found:   # tracker by tracker: one tracker's shared arrays are alive at a time
+        max_frames = RunFolder(tr.folder).max_frames
+        ope_inputs: list[SequenceInput] | BenchError | None = None
+        with shared_frames():
             for p in names:
-                out[p][t] = evaluate(inp, p, mode)
-    return out
+                try:  # one tracker's bad files must not hide the others' scores
+                    if vot[p]:
+                        inputs = build_vot_inputs(seqs, tr, p)
+                    else:
+                        if ope_inputs is None:
+                            try:
+                                ope_inputs = build_inputs(seqs, tr, repetitions=repetitions, max_frames=max_frames)
+                            except BenchError as e:
+                                ope_inputs = e   # the same error for every OPE protocol, read once
+                        if isinstance(ope_inputs, BenchError):
+                            raise ope_inputs
+                        inputs = ope_inputs
+                    res = evaluate(inputs, p, mode)
+                except BenchError as e:
+                    if len(found) == 1:
+                        raise
+                    failures[p][tr.name] = e
+                    continue
+                inputs_by[p][tr.name] = inputs
+                ev = TrackerEvaluation(tr.name, tr.folder, res)
+                if attributes:
+                    ev.attributes = attr_mod.attribute_results(inputs, p, mode, benchmark=ds.name)
+                if bootstrap:
+                    ev.bootstrap = boot.bootstrap_result(res, n=bootstrap, seed=seed)
+                evals[p].append(ev)
+    reports = []
+    for p in names:
+        if not evals[p]:
+            raise next(iter(failures[p].values()))
+        reports.append({
+            "command": "evaluate",
+            "dataset": ds.name,
+            "dataset_mode": mode,
+            "protocol": p,
+            "settings": {"results": str(results), "annotations": str(annotations) if annotations else None,
+                         "root": str(root) if root else None, "split": split, "bootstrap": bootstrap,
+                         "seed": seed, "n_sequences": len(seqs)},
+            "evaluations": evals[p],
+            "failures": {name: str(e) for name, e in failures[p].items()},
+            "inputs": inputs_by[p],
+        })
+    return reports

@@ -86,6 +86,31 @@ def read_json(path: str | os.PathLike) -> Any:
 
 _WS = bytes.maketrans(b",\t;\r", b"    ")
 _PLAIN_CSV_BYTES = b"0123456789,-\n"
+_PROBE = 1 << 16   # bytes looked at to guess that a text is integer CSV
+
+
+def _parse_int_csv(data: bytes) -> np.ndarray | None:
+    """Comma-separated integers as float64 rows, or ``None`` if any field is not a plain integer.
+
+    pandas' C reader is the fastest exact parser for this; accepted only when every column comes back as
+    int64 (so each value is the integer written, converted exactly as ``float()`` would round it). No
+    quoting, no NA strings, no BOM: a field such as ``"1"``, ``nan`` or an empty one makes a column
+    non-integer, and the caller's general parser takes the text (and names a bad line).
+    """
+    import csv
+
+    import pandas as pd
+
+    if data.startswith(b"\xef\xbb\xbf") or b"-0" in data:   # "-0" is -0.0 to float(), 0 to an integer parser
+        return None
+    try:
+        df = pd.read_csv(io.BytesIO(data), sep=",", header=None, skip_blank_lines=False, na_filter=False,
+                         quoting=csv.QUOTE_NONE)
+    except Exception:
+        return None
+    if not all(dt == np.int64 for dt in df.dtypes):
+        return None
+    return df.to_numpy(np.float64)
 
 
 def _fast_parse(data: bytes, columns: int | None, n_rows: int | None = None) -> np.ndarray | None:
@@ -101,15 +126,10 @@ def _fast_parse(data: bytes, columns: int | None, n_rows: int | None = None) -> 
         return np.zeros((0, columns or 0))
     if n_rows is None:
         n_rows = data.count(b"\n") + 1
-    if columns and not data.translate(None, _PLAIN_CSV_BYTES):
-        import pandas as pd  # plain integer CSV: pandas' C reader is the fastest exact parser
-
-        # (a blank line inside becomes a NaN row here, which sends it to the slow path below as well)
-        try:
-            arr = pd.read_csv(io.BytesIO(data), sep=",", header=None, skip_blank_lines=False).to_numpy(np.float64)
-        except Exception:
-            return None
-        return arr if arr.shape == (n_rows, columns) and not np.isnan(arr).any() else None
+    if columns and not data[:_PROBE].translate(None, _PLAIN_CSV_BYTES):
+        arr = _parse_int_csv(data)   # integer CSV (most result files and annotations)
+        if arr is not None:
+            return arr if arr.shape == (n_rows, columns) else None
     if b"\n\n" in data or b"\n\r\n" in data:
         return None  # a blank line inside the file: the slow path reports it
     text = data.translate(_WS)
@@ -225,19 +245,17 @@ def load_many_boxes(paths: Iterable[str | os.PathLike], columns: int = 4) -> lis
         return [load_boxes(p, columns) for p in paths]
     texts = [d.rstrip() for d in datas]
     joined = b"\n".join(t for t in texts if t)
-    # rows per file from one scan of the joined text: the newlines before each file's end, less those
-    # before its start (files are joined by one newline each)
-    newlines = np.flatnonzero(np.frombuffer(joined, dtype=np.uint8) == 10)
-    lens = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    ends = np.cumsum(lens + (lens > 0)) - 1           # index just past each file's last byte
-    before_end = np.searchsorted(newlines, ends)
-    rows = np.where(lens > 0, before_end - np.searchsorted(newlines, ends - lens) + 1, 0)
-    flat = _fast_parse(joined, columns, len(newlines) + 1) if paths and joined else (
+    rows = [t.count(b"\n") + 1 if t else 0 for t in texts]   # files are joined by one newline each
+    total = sum(rows)
+    flat = _fast_parse(joined, columns, total) if paths and joined else (
         _fast_parse(joined, columns) if paths else None)
-    if flat is None or len(flat) != int(rows.sum()):
+    if flat is None or len(flat) != total:
         return [load_boxes(p, columns) for p in paths]
-    bounds = np.concatenate(([0], np.cumsum(rows))).tolist()
-    return [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    out, a = [], 0
+    for r in rows:
+        out.append(flat[a:a + r])
+        a += r
+    return out
 
 
 def format_number(v: float) -> str:

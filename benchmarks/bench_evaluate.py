@@ -11,9 +11,13 @@ median over rounds of the per-round ratio baseline time / suite time.
 """
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,10 +37,17 @@ ROUNDS = 5
 # --- the suite ------------------------------------------------------------------------------------------
 
 def suite() -> dict:
-    from bench.evaluation import evaluate_protocols
+    """``bench evaluate --protocol <the 8> --json FILE``, run in-process (tables discarded); the numbers
+    read back from its JSON (floats round-trip exactly)."""
+    from bench.cli import main
 
-    out = evaluate_protocols(RESULTS, "lasot", PROTOCOLS, annotations=ANNOS)
-    return {p: out[p]["ATOM"].metrics for p in PROTOCOLS}
+    with tempfile.TemporaryDirectory() as tmp, contextlib.redirect_stdout(io.StringIO()):
+        out = Path(tmp) / "figures.json"
+        rc = main(["evaluate", "--results", str(RESULTS), "--dataset", "lasot", "--annotations", str(ANNOS),
+                   "--protocol", ",".join(PROTOCOLS), "--json", str(out)])
+        assert rc == 0, rc
+        figures = json.loads(out.read_text())["trackers"]["ATOM"]["lasot"]
+    return {p: figures[p]["metrics"] for p in PROTOCOLS}
 
 
 # --- straightforward per-sequence evaluator -------------------------------------------------------------

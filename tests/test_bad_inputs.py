@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shutil
 from pathlib import Path
 
@@ -55,7 +56,7 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
     out["truncated"] = d / "truncated.pth"
     out["truncated"].write_bytes(data[: len(data) // 2])
     out["random"] = d / "random.pth"
-    out["random"].write_bytes(os.urandom(4096))
+    out["random"].write_bytes(random.Random(0).randbytes(4096))
     out["empty"] = d / "empty.pth"
     out["empty"].write_bytes(b"")
     out["misshaped_key"] = first  # type: ignore[assignment]
@@ -349,3 +350,18 @@ def test_bad_input_gives_one_line_error_and_keeps_earlier_results(case, template
     # nothing finished and nothing half-written was added
     added = set(after) - earlier
     assert all(Path(a).name == "run.json" for a in added), f"new files: {sorted(added)}"
+
+
+def test_garbage_checkpoints_always_give_a_checkpoint_error(tmp_path):
+    """Random bytes reach the unpickler's internals in many ways (IndexError, KeyError, UnicodeDecodeError,
+    ...); every one must come out as a CheckpointError naming the file, never a traceback."""
+    from bench.errors import CheckpointError
+    from trackers.checkpoint import load_checkpoint
+
+    rng = random.Random(1234)
+    path = tmp_path / "garbage.pth"
+    for i in range(300):
+        head = rng.choice([b"", b"\x80\x02", b"\x80\x02\x8a\x0a", b"PK\x03\x04"])  # pickle, torch magic, zip
+        path.write_bytes(head + rng.randbytes(rng.randint(1, 2048)))
+        with pytest.raises(CheckpointError, match="garbage.pth: "):
+            load_checkpoint(path)

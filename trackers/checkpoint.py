@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -27,7 +28,9 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Any:
     if path.stat().st_size == 0:
         raise CheckpointError(f"{path}: checkpoint is empty")
     try:
-        return torch.load(path, map_location="cpu", weights_only=not trust)
+        with warnings.catch_warnings():   # a corrupt file's "pickle protocol 33" note: the error below says it
+            warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=not trust)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if not trust and "weights_only" in str(e):
@@ -38,6 +41,9 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Any:
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as e:
         msg = " ".join(str(e).split())[:160] or type(e).__name__
         raise CheckpointError(f"{path}: truncated or corrupt checkpoint ({msg})") from None
+    except Exception as e:   # garbage bytes reach the unpickler's internals (IndexError, KeyError, ...)
+        msg = " ".join(str(e).split())[:120] or "no message"
+        raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {msg})") from None
 
 
 def extract_state_dict(obj: Any, keys: Iterable[str] = STATE_DICT_KEYS, source: str = "checkpoint") -> dict:

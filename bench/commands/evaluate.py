@@ -54,8 +54,7 @@ def _protocols(value: str | None) -> list[str | None]:
 
 
 def main(args: argparse.Namespace) -> int:
-    import datasets
-    from bench.evaluation import evaluate_results, load_ground_truth
+    from bench.evaluation import evaluate_many
 
     if args.bootstrap < 0:
         raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
@@ -63,13 +62,11 @@ def main(args: argparse.Namespace) -> int:
     trackers = args.tracker
     if args.compare and trackers:
         trackers = list(dict.fromkeys(trackers + list(args.compare)))
-    ds = datasets.create_dataset(args.dataset, root=args.root, split=args.split, annotations=args.annotations)
-    seqs = load_ground_truth(ds) if len(protocols) > 1 else None  # ground truth read once for all
+    reports = evaluate_many(results_path(args), args.dataset, protocols, annotations=args.annotations,
+                            root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
+                            bootstrap=args.bootstrap, seed=args.seed)
     outputs, failed = [], False
-    for i, protocol in enumerate(protocols):
-        report = evaluate_results(results_path(args), args.dataset, protocol=protocol, annotations=args.annotations,
-                                  root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
-                                  bootstrap=args.bootstrap, seed=args.seed, dataset_obj=ds, sequences=seqs)
+    for i, report in enumerate(reports):
         if i:
             print()
         outputs.append((report, _show(report, args)))
