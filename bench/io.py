@@ -89,6 +89,15 @@ _PLAIN_CSV_BYTES = b"0123456789,-\n"
 _PROBE = 1 << 16   # bytes looked at to guess that a text is integer CSV
 
 
+def _has_minus_zero(data: bytes) -> bool:
+    """Whether some ``-`` is followed by ``0`` (``-0`` is -0.0 to ``float()`` but 0 to an integer parser)."""
+    if data.find(b"-") < 0:   # memchr: most files have no negative number at all
+        return False
+    buf = np.frombuffer(data, dtype=np.uint8)
+    minus = np.flatnonzero(buf[:-1] == 45)
+    return bool((buf[minus + 1] == 48).any())
+
+
 def _parse_int_csv(data: bytes) -> np.ndarray | None:
     """Comma-separated integers as float64 rows, or ``None`` if any field is not a plain integer.
 
@@ -101,7 +110,7 @@ def _parse_int_csv(data: bytes) -> np.ndarray | None:
 
     import pandas as pd
 
-    if data.startswith(b"\xef\xbb\xbf") or b"-0" in data:   # "-0" is -0.0 to float(), 0 to an integer parser
+    if data.startswith(b"\xef\xbb\xbf") or _has_minus_zero(data):
         return None
     try:
         df = pd.read_csv(io.BytesIO(data), sep=",", header=None, skip_blank_lines=False, na_filter=False,

@@ -47,6 +47,14 @@ def _random_sequences(rng):
         pred[:, 2:] = np.abs(pred[:, 2:])
         if rng.random() < 0.5:
             pred[rng.integers(0, n, 5), 2] = 0.0
+        if rng.random() < 0.5:   # tiny boxes: sizes below 1 (pysot's + 1e-16), unions below 2 (got10k's eps)
+            rows = rng.integers(0, n, 12)
+            gt[rows, 2:] = rng.random((12, 2)) * 3
+            pred[rows[:6]] = gt[rows[:6]] + rng.random((6, 4)) * 0.5
+        if rng.random() < 0.5:   # LaSOT's absent-frame annotation 1,1,0,0 (centre > 0, size 0)
+            gt[rng.integers(0, n, 4)] = [1.0, 1.0, 0.0, 0.0]
+        if rng.random() < 0.3:   # nothing to carry forward (most trackers' files)
+            pred[:, 2:] = np.maximum(pred[:, 2:], 1.0)
         flags = {}
         r = rng.random()
         if r < 0.4:
@@ -84,3 +92,32 @@ def test_fast_path_equals_per_sequence_path(trial, monkeypatch):
         slow = _score(seqs, p, mode)
         assert fast[p][0] == slow[0], (p, fast[p][1] if slow[0] == "ok" else slow[1])
         _same(fast[p][1], slow[1], f"{p}/{mode}")
+
+
+@pytest.mark.parametrize("trial", range(8))
+def test_protocols_sharing_arrays_equal_each_alone(trial, monkeypatch):
+    """``bench evaluate --protocol all`` scores every protocol inside one shared_frames() block, where a
+    protocol reuses (and patches) the arrays the ones before it computed: whatever the order, each result
+    must equal that protocol's per-sequence evaluation."""
+    rng = np.random.default_rng(200 + trial)
+    seqs = _random_sequences(rng)
+    mode = MODES[trial % len(MODES)]
+    order = list(rng.permutation(PROTOCOLS))
+    shared = {}
+    with ope.shared_frames():
+        for p in order:
+            try:
+                shared[p] = ("ok", _dump(evaluate(seqs, p, mode)))
+            except DataError as e:
+                shared[p] = ("err", str(e))
+    original = ope._Frames.__init__
+
+    def per_sequence(self, sequences):
+        original(self, sequences)
+        self.clean = False
+
+    monkeypatch.setattr(ope._Frames, "__init__", per_sequence)
+    for p in PROTOCOLS:
+        slow = _score(seqs, p, mode)
+        assert shared[p][0] == slow[0], (p, order)
+        _same(shared[p][1], slow[1], f"{p}/{mode}/{order}")

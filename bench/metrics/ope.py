@@ -263,8 +263,10 @@ def _iou_pixel(p: np.ndarray, g: np.ndarray) -> np.ndarray:
     return inter / union
 
 
-def _iou_continuous(p: np.ndarray, g: np.ndarray, eps: float = 0.0) -> np.ndarray:
-    """Continuous IoU of (4, N) boxes (pysot ``overlap_ratio``; got10k ``rect_iou`` with ``eps``)."""
+def _iou_continuous(p: np.ndarray, g: np.ndarray, eps: float = 0.0, union_out: dict | None = None,
+                    tag: str = "") -> np.ndarray:
+    """Continuous IoU of (4, N) boxes (pysot ``overlap_ratio``; got10k ``rect_iou`` with ``eps``).
+    ``union_out[tag]`` receives the union before ``eps`` is added."""
     w = np.minimum(p[0] + p[2], g[0] + g[2])
     w -= np.maximum(p[0], g[0])
     np.maximum(w, 0, out=w)
@@ -275,6 +277,8 @@ def _iou_continuous(p: np.ndarray, g: np.ndarray, eps: float = 0.0) -> np.ndarra
     union = p[2] * p[3]
     union += g[2] * g[3]
     union -= inter
+    if union_out is not None:
+        union_out[tag] = union.copy() if eps else union
     if eps:
         union += eps
     iou = inter / union
@@ -295,6 +299,46 @@ def _seq_error(protocol: str, seq: str, msg: str) -> DataError:
 
 
 # --- all sequences at once, shared by protocols ------------------------------------------------------------
+
+def _kind_values(kind: str, p: np.ndarray, g: np.ndarray, cache: dict, tag: str) -> np.ndarray:
+    """Per-frame ``kind`` of (4, N) predictions ``p`` (read only) against ground truth ``g``, with the
+    toolkits' expressions (see the protocols); ``cache`` keeps the centres (the predictions' under ``tag``)."""
+    if kind == "iou_pixel":    # +1/-1 IoU (pytracking, MATLAB)
+        return _iou_pixel(p, g)
+    if kind == "iou_eps":      # got10k rect_iou with eps (got10k, got10k-val)
+        return _iou_continuous(p, g, eps=float(np.finfo(float).eps))
+    if kind == "iou_cont":     # pysot overlap_ratio(gt, pred): min/max and the sum of areas are symmetric
+        return _iou_continuous(p, g, union_out=cache.setdefault("union", {}), tag=tag)
+    if kind == "eps_differs":  # frames where got10k's union + eps is not the union itself
+        unions = cache.setdefault("union", {})
+        if tag not in unions:
+            _iou_continuous(p, g, union_out=unions, tag=tag)
+        u = unions[tag]
+        return u + float(np.finfo(float).eps) != u
+    if "cg" not in cache:
+        cache["cg"] = _centers(g)
+    cg = cache["cg"]
+    if kind == "gt_centre_positive":   # pysot's precision validity (gc > 0 in x and y)
+        return (cg[0] > 0) & (cg[1] > 0)
+    if kind in ("pysot_norm_valid", "pysot_norm_differs"):
+        if "pysot_norm_valid" not in cache:   # gc / (gt wh + 1e-16) > 0 in x and y
+            cache["pysot_norm_valid"] = (cg[0] / (g[2] + 1e-16) > 0) & (cg[1] / (g[3] + 1e-16) > 0)
+        if kind == "pysot_norm_valid":
+            return cache["pysot_norm_valid"]
+        # valid frames where + 1e-16 changes the size (sizes below 1): there pysot's normalised error is
+        # not the shared 'nerr' (elsewhere gc / (wh + 1e-16) is gc / wh, and (a - b)^2 = (b - a)^2)
+        return cache["pysot_norm_valid"] & ((g[2] + 1e-16 != g[2]) | (g[3] + 1e-16 != g[3]))
+    if ("cp", tag) not in cache:
+        cache["cp", tag] = _centers(p)
+    cp = cache["cp", tag]
+    if kind == "err":          # centre error (pytracking, MATLAB, got10k; pysot's (gc - pc)^2 is the same)
+        d = (cp - cg) ** 2
+    elif kind == "nerr":       # normalised centre error (pytracking, MATLAB)
+        d = (cp / g[2:] - cg / g[2:]) ** 2
+    else:
+        raise ValueError(kind)
+    return np.sqrt(d[0] + d[1])
+
 
 class _Frames:
     """The boxes of all sequences concatenated once, for inputs every OPE toolkit takes as they are.
@@ -337,43 +381,124 @@ class _Frames:
             self._memo[key] = getattr(self, "_make_" + key)()
         return self._memo[key]
 
+    # Boxes: 'P' as written, 'Pc' with zero-size rows carried forward (pytracking; the MATLAB toolkits,
+    # whose w<=0 / h<=0 / NaN rule is the same on clean inputs), and 'P0' / 'Pc0': the same with each
+    # sequence's first frame replaced by its ground truth. Kinds are computed over all frames of 'P' or
+    # 'Pc' only; a '...0' array is that array with the first frames computed again, and got10k's
+    # 'iou_eps' is pysot's 'iou_cont' with the frames where adding eps changes the union computed again
+    # (elsewhere the two expressions give the same number). Same expressions, so the same values.
+
     def _canon(self, boxes: str) -> str:
-        """Pc0 is P0 when nothing is carried forward: one name, so its arrays are computed once."""
-        return "P0" if boxes == "Pc0" and self.get("carry") is None else boxes
+        """'Pc' is 'P' (and 'Pc0' is 'P0') when nothing is carried forward: its arrays are computed once."""
+        return boxes.replace("Pc", "P") if boxes.startswith("Pc") and self.get("carry") is None else boxes
 
     def _key(self, kind: str, boxes: str, thr: np.ndarray | None, op: str | None) -> str:
         base = f"{kind}@{self._canon(boxes)}"
         return base if thr is None else f"rank:{base}:{op}:{thr.tobytes().hex()}:{thr is CENTER_THR}"
 
+    @staticmethod
+    def _source(kind: str, boxes: str) -> tuple[str, str] | None:
+        """The 'P' array ``(kind, boxes)`` is patched from, or None for one computed over all frames."""
+        if kind == "iou_eps":
+            return "iou_cont", "P"
+        return None if boxes == "P" else (kind, "P")
+
     def prepare(self, wanted: list[tuple[str, str, np.ndarray | None, str | None]]) -> None:
-        """Compute, in one pass over blocks of frames, every ``(kind, boxes, thr, op)`` not yet known:
-        the per-frame values (``thr`` None) or their :func:`_ranks` as uint8. Elementwise, so blocks give
-        the values of one whole-array pass; a block's boxes and centres are shared by the kinds."""
-        todo = {}
-        n = self.G.shape[1]
-        for item in wanted:
-            key = self._key(*item)
-            if key in self._memo:
+        """Compute every ``(kind, boxes, thr, op)`` not yet known: the per-frame values of ``kind`` (kept, so
+        other grids rank them later without computing them again) and, for a ``thr``, their :func:`_ranks`
+        as uint8. Arrays over all frames are computed in one pass over blocks of frames (elementwise, so
+        blocks give the values of one whole-array pass; a block's centres are shared by the kinds)."""
+        full: dict[tuple[str, str], list] = {}
+        derived = []
+        for kind, boxes, thr, op in wanted:
+            boxes = self._canon(boxes)
+            if self._key(kind, boxes, thr, op) in self._memo:
                 continue
-            full = self._memo.get(self._key(item[0], item[1], None, None)) if item[2] is not None else None
-            if full is not None:   # values known: rank them (by blocks, small temporaries)
-                self._memo[key] = np.concatenate([_ranks(full[a:a + _CHUNK], item[2], item[3]).astype(np.uint8)
-                                                  for a in range(0, n, _CHUNK)])
-            else:
-                todo[key] = item
-        if not todo:
+            src = self._source(kind, boxes)
+            full.setdefault(src or (kind, boxes), []).append((thr, op))
+            if src is not None:
+                derived.append((kind, boxes, thr, op))
+        if ("iou_cont", "P") in full:   # where got10k's eps matters: its union is at hand in the same pass
+            full.setdefault(("eps_differs", "P"), []).append((None, None))
+        self._compute_full(full)
+        for item in derived:
+            self._patch(*item)
+
+    def _compute_full(self, todo: dict[tuple[str, str], list]) -> None:
+        values: dict[str, tuple[str, str]] = {}
+        ranks: dict[str, tuple[str, np.ndarray, str]] = {}
+        n = self.G.shape[1]
+        for (kind, boxes), grids in todo.items():
+            vkey = self._key(kind, boxes, None, None)
+            for thr, op in grids:
+                rkey = self._key(kind, boxes, thr, op)
+                if thr is None or rkey in self._memo:
+                    continue
+                known = self._memo.get(vkey)
+                if known is not None:   # values known: rank them (by blocks, small temporaries)
+                    self._memo[rkey] = np.concatenate([_ranks(known[a:a + _CHUNK], thr, op).astype(np.uint8)
+                                                       for a in range(0, n, _CHUNK)])
+                else:
+                    ranks[rkey] = (vkey, thr, op)
+            if vkey not in self._memo:
+                values[vkey] = (kind, boxes)
+        if not values:
             return
-        acc: dict[str, list[np.ndarray]] = {k: [] for k in todo}
+        acc: dict[str, list[np.ndarray]] = {k: [] for k in [*values, *ranks]}
         for a in range(0, n, _CHUNK):
             b, cache = min(a + _CHUNK, n), {}
-            for key, (kind, boxes, thr, op) in todo.items():
-                v = self._values(kind, boxes, a, b, cache)
-                acc[key].append(v if thr is None else _ranks(v, thr, op).astype(np.uint8))
+            block = {}
+            for vkey, (kind, boxes) in values.items():   # boxes: 'P' (see _source)
+                with np.errstate(all="ignore"):
+                    block[vkey] = _kind_values(kind, self.P[:, a:b], self.G[:, a:b], cache, boxes)
+                acc[vkey].append(block[vkey])
+            for rkey, (vkey, thr, op) in ranks.items():
+                acc[rkey].append(_ranks(block[vkey], thr, op).astype(np.uint8))
         for key, parts in acc.items():
             self._memo[key] = np.concatenate(parts)
 
+    def _patch(self, kind: str, boxes: str, thr: np.ndarray | None, op: str | None) -> None:
+        """``(kind, boxes)`` (its ranks if ``thr``) from its source array, the frames where they may differ
+        computed again with ``kind``'s own expression on ``boxes``."""
+        src_kind, src_boxes = self._source(kind, boxes)
+        vkey = self._key(kind, boxes, None, None)
+        cols = self._patched_frames(kind, boxes)
+        if vkey not in self._memo:
+            v = self._memo[self._key(src_kind, src_boxes, None, None)].copy()
+            with np.errstate(all="ignore"):
+                v[cols] = _kind_values(kind, self._boxes_at(boxes, cols), self.G[:, cols], {}, boxes)
+            self._memo[vkey] = v
+        if thr is not None:
+            k = self._memo[self._key(src_kind, src_boxes, thr, op)].copy()
+            k[cols] = _ranks(self._memo[vkey][cols], thr, op).astype(np.uint8)
+            self._memo[self._key(kind, boxes, thr, op)] = k
+
+    def _patched_frames(self, kind: str, boxes: str) -> np.ndarray:
+        """Frames where ``(kind, boxes)`` may differ from its 'P' source: first frames ('...0'), carried rows
+        ('Pc...'), and for 'iou_eps' those where eps changes the union."""
+        key = f"patched:{kind}@{boxes}"
+        if key not in self._memo:
+            parts = []
+            if boxes.endswith("0"):
+                parts.append(self.starts)
+            if boxes.startswith("Pc"):
+                parts.append(self.get("carried"))
+            if kind == "iou_eps":
+                parts.append(np.flatnonzero(self._memo[self._key("eps_differs", "P", None, None)]))
+            self._memo[key] = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.intp)
+        return self._memo[key]
+
+    def _boxes_at(self, boxes: str, cols: np.ndarray) -> np.ndarray:
+        """Columns ``cols`` of the predictions ``boxes`` (see above)."""
+        carry = self.get("carry") if boxes.startswith("Pc") else None
+        p = self.P[:, cols] if carry is None else self.P[:, carry[cols]]
+        if boxes.endswith("0"):
+            first = self.get("first_frame")[cols]
+            p[:, first] = self.G[:, cols[first]]
+        return p
+
     def of(self, kind: str, boxes: str) -> np.ndarray:
-        """Per-frame array ``kind`` of the predictions ``boxes`` ('P', 'P0' or 'Pc0'), computed once."""
+        """Per-frame array ``kind`` of the predictions ``boxes`` (see above), computed once (read only)."""
         self.prepare([(kind, boxes, None, None)])
         return self._memo[self._key(kind, boxes, None, None)]
 
@@ -381,6 +506,16 @@ class _Frames:
         """:func:`_ranks` (uint8) of ``of(kind, boxes)`` against ``thr``, computed once (callers copy to mask)."""
         self.prepare([(kind, boxes, thr, op)])
         return self._memo[self._key(kind, boxes, thr, op)]
+
+    def _make_carried(self) -> np.ndarray:
+        """Rows that 'Pc' takes from an earlier row."""
+        carry = self.get("carry")
+        return np.zeros(0, np.intp) if carry is None else np.flatnonzero(carry != np.arange(len(carry)))
+
+    def _make_first_frame(self) -> np.ndarray:
+        first = np.zeros(self.G.shape[1], bool)
+        first[self.starts] = True
+        return first
 
     def boxes(self, boxes: str, a: int, b: int) -> np.ndarray:
         """Frames ``a:b`` of the predictions: 'P' as written; 'P0' with frame 0 = ground truth; 'Pc0' with
@@ -409,36 +544,9 @@ class _Frames:
         np.maximum.accumulate(idx, out=idx)   # a segment's first row is never carried: stays in its sequence
         return idx
 
-    def _values(self, kind: str, boxes: str, a: int, b: int, cache: dict | None = None) -> np.ndarray:
-        """``kind`` for frames ``a:b``, with the toolkits' expressions (see the protocols); ``cache`` holds
-        this block's boxes, centres and values for the other kinds."""
-        cache = {} if cache is None else cache
-        boxes = self._canon(boxes)
-        if (kind, boxes) in cache:
-            return cache[kind, boxes]
-        if ("p", boxes) not in cache:
-            cache["p", boxes] = self.boxes(boxes, a, b)
-        p, g = cache["p", boxes], self.G[:, a:b]
-        with np.errstate(all="ignore"):
-            if kind == "iou_pixel":    # +1/-1 IoU (pytracking, MATLAB)
-                v = _iou_pixel(p, g)
-            elif kind == "iou_eps":    # got10k rect_iou with eps (got10k, got10k-val)
-                v = _iou_continuous(p, g, eps=float(np.finfo(float).eps))
-            else:
-                if "cg" not in cache:
-                    cache["cg"] = _centers(g)
-                if ("cp", boxes) not in cache:
-                    cache["cp", boxes] = _centers(p)
-                cp, cg = cache["cp", boxes], cache["cg"]
-                if kind == "err":      # centre error (pytracking, MATLAB, got10k)
-                    d = (cp - cg) ** 2
-                elif kind == "nerr":   # normalised centre error (pytracking, MATLAB)
-                    d = (cp / g[2:] - cg / g[2:]) ** 2
-                else:
-                    raise ValueError(kind)
-                v = np.sqrt(d[0] + d[1])
-        cache[kind, boxes] = v
-        return v
+    def _make_gt_wh_positive(self) -> np.ndarray:
+        """Frames whose ground truth has w > 0 and h > 0 (pytracking's and pysot's overlap validity)."""
+        return (self.G[2] > 0) & (self.G[3] > 0)
 
     def _absent_only(self) -> np.ndarray | None:
         """All sequences' ``absent`` flags as one float64 array when that is their only visibility flag
@@ -761,9 +869,20 @@ def pysot(sequences: list[SequenceInput], dataset_mode: str = "otb") -> EvalResu
         kept_len.append(len(gt))
     n = len(sequences)
     specs = [(PYSOT_OVERLAP_THR, ">"), (CENTER_THR, "<="), (NORM_THR, "<=")]
-    if F.clean:   # every frame, block by block, then the invisible ones dropped (all elementwise)
+    if F.clean:   # every frame at once, then the invisible ones dropped (all elementwise)
         lengths, seg = F.lengths.tolist(), F.seg
-        ranks = _chunked_ranks(len(seg), lambda a, b: _pysot_frames(F.G[:, a:b], F.P[:, a:b]), specs)
+        # pysot's overlap, centre distance and normalised distance are the shared arrays of the boxes as
+        # written (see _kind_values), its -1 for invalid frames a rank where no threshold counts them
+        kinds = ("iou_cont", "err", "nerr")
+        masks = ("gt_centre_positive", "pysot_norm_valid", "pysot_norm_differs")
+        F.prepare([(kind, "P", thr, op) for kind, (thr, op) in zip(kinds, specs)]
+                  + [(m, "P", None, None) for m in masks])
+        valid = (F.get("gt_wh_positive"), F.of("gt_centre_positive", "P"), F.of("pysot_norm_valid", "P"))
+        ranks = [_with_ranks(F.ranks(kind, "P", thr, op), thr, op, [(~ok, -1.0)])
+                 for kind, ok, (thr, op) in zip(kinds, valid, specs)]
+        odd = np.flatnonzero(F.of("pysot_norm_differs", "P"))
+        if len(odd):   # sizes below 1: pysot's own expression on those frames
+            ranks[2][odd] = _ranks(_pysot_frames(F.G[:, odd], F.P[:, odd])[2], NORM_THR, "<=")
         if dataset_mode in LASOT_MODES:
             vis = F.get("visible")
             if not vis.all():   # invisible frames dropped = ranked where no threshold counts them (same counts)
