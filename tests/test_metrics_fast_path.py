@@ -53,6 +53,8 @@ def _random_sequences(rng, integral=False):
             pred[rows[:6]] = gt[rows[:6]] + rng.random((6, 4)) * 0.5
         if rng.random() < 0.5:   # LaSOT's absent-frame annotation 1,1,0,0 (centre > 0, size 0)
             gt[rng.integers(0, n, 4)] = [1.0, 1.0, 0.0, 0.0]
+        if rng.random() < 0.3:   # no annotation at x <= 0 or y <= 0: both pytracking variants keep the same frames
+            gt[:, :2] = np.abs(gt[:, :2]) + 1.0
         if rng.random() < 0.3:   # nothing to carry forward (most trackers' files)
             pred[:, 2:] = np.maximum(pred[:, 2:], 1.0)
         if integral:   # integer boxes (most result files, and the shortcut TrackingNet's rounding allows)

@@ -39,6 +39,7 @@ NORM_THR = np.arange(0, 51, dtype=np.float64) / 100.0
 PYSOT_OVERLAP_THR = np.arange(0, 1.05, 0.05)
 G10K_OVERLAP_THR = np.linspace(0, 1, 21)
 G10K_VAL_THR = np.linspace(0, 1, 101)
+assert G10K_VAL_THR[50] == 0.5 and G10K_VAL_THR[75] == 0.75   # SR0.5 / SR0.75 are counts against these
 MATLAB_OVERLAP_THR = np.arange(21) * 0.05          # Octave/MATLAB 0:0.05:1 (base + i * increment)
 TNET_SUCCESS_THR = np.linspace(0, 1, 21)
 TNET_PRECISION_THR = np.linspace(0, 50, 21)
@@ -730,7 +731,7 @@ def _pytracking(seqs: list[SequenceInput], dataset_mode: str, variant: str) -> E
         err_norm = np.sqrt(d[0] + d[1])
         overlap = _iou_pixel(p, g)
     return _pytracking_curves(seqs, dataset_mode, variant, proto, lengths, seg, valid, vis, err_center, err_norm,
-                              overlap)
+                              overlap)[0]
 
 
 def _pytracking_scores(seqs: list[SequenceInput], dataset_mode: str, variant: str, proto: str,
@@ -749,14 +750,23 @@ def _pytracking_scores(seqs: list[SequenceInput], dataset_mode: str, variant: st
     overlap = F.of("iou_pixel", "Pc0")   # the values too: NaN check and per-sequence average (read only)
     ranks = (F.ranks("iou_pixel", "Pc0", PT_OVERLAP_THR, ">"), F.ranks("err", "Pc0", CENTER_THR, "<="),
              F.ranks("nerr", "Pc0", NORM_THR, "<="))
-    return _pytracking_curves(seqs, dataset_mode, variant, proto, F.lengths.tolist(), F.seg, valid, vis,
-                              None, None, overlap, ranks)
+    # the two variants differ only in which frames are valid: where that is the same set (no annotation
+    # at x <= 0 or y <= 0), the other variant's counts are these counts
+    known = F._memo.setdefault(f"pytracking_counts:{dataset_mode}", [])
+    counts = next((c for v, c in known if np.array_equal(v, valid)), None)
+    res, made = _pytracking_curves(seqs, dataset_mode, variant, proto, F.lengths.tolist(), F.seg, valid, vis,
+                                   None, None, overlap, ranks, counts)
+    if counts is None:
+        known.append((valid, made))
+    return res
 
 
 def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: str, proto: str, lengths: list[int],
                        seg: np.ndarray, valid: np.ndarray, vis: np.ndarray, err_center: np.ndarray | None,
-                       err_norm: np.ndarray | None, overlap: np.ndarray, ranks: tuple | None = None) -> EvalResult:
-    """Masks and curves of :func:`_pytracking`; ``ranks`` = the unmasked errors' ranks (shared, clean inputs)."""
+                       err_norm: np.ndarray | None, overlap: np.ndarray, ranks: tuple | None = None,
+                       counts: tuple | None = None) -> tuple[EvalResult, tuple]:
+    """Masks and curves of :func:`_pytracking`, and the per-sequence counts behind them; ``ranks`` = the
+    unmasked errors' ranks (shared, clean inputs), ``counts`` = counts already made for the same valid frames."""
     n = len(seqs)
     center_invalid = -1.0 if dataset_mode == "uav" else np.inf
     if ranks is None:   # fresh arrays: masked in place (the shared ranks path leaves ``overlap`` as it is)
@@ -773,7 +783,10 @@ def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: st
                          "'Nans in calculated overlap')")
 
     lens32 = np.asarray(lengths, dtype=np.float32)[:, None]
-    if ranks is None:
+    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.intp)
+    if counts is not None:
+        succ_n, prec_n, nprec_n, ov_sum, ov_cnt = counts
+    elif ranks is None:
         succ_n = _count_curves(overlap, seg, n, PT_OVERLAP_THR, ">")
         prec_n = _count_curves(err_center, seg, n, CENTER_THR, "<=")
         nprec_n = _count_curves(err_norm, seg, n, NORM_THR, "<=")
@@ -790,9 +803,9 @@ def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: st
     nprec = nprec_n.astype(np.float32) / lens32
 
     with np.errstate(all="ignore"):
-        # invalid frames add 0.0 (sums unchanged, bit for bit) instead of being indexed out: no subset copies
-        ov_sum = np.bincount(seg, weights=np.where(valid, overlap, 0.0), minlength=n)
-        ov_cnt = np.bincount(seg, weights=valid, minlength=n)   # exact integer counts (as float64)
+        if counts is None:   # invalid frames add 0.0 instead of being indexed out: no subset copies
+            ov_sum = np.add.reduceat(np.where(valid, overlap, 0.0), starts)
+            ov_cnt = np.add.reduceat(valid, starts, dtype=np.int64)
         avg_overlap = ov_sum / ov_cnt
 
     # Aggregate exactly as plot_results.get_auc_curve / get_prec_curve do (float32 torch reductions).
@@ -827,7 +840,7 @@ def _pytracking_curves(seqs: list[SequenceInput], dataset_mode: str, variant: st
                         "success" if dataset_mode == "uav" else "failure") + "; norm. precision: success"
                     + (" (invisible frames: failure in all, LaSOT branch)" if dataset_mode == "lasot" else ""),
                     "denominator": "all annotated frames", "accumulation": "float32 (as torch)",
-                    "sequence_average": "mean of per-sequence curves"})
+                    "sequence_average": "mean of per-sequence curves"}), (succ_n, prec_n, nprec_n, ov_sum, ov_cnt)
 
 
 def _result(proto: str, mode: str, metrics: dict, seqs: list[SequenceInput], per_seq: list[dict],
@@ -1042,17 +1055,19 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
     F = _frames(sequences)
     if F.clean and all(not s.extra_preds and s.flag("cover") is None and s.image_size is None for s in sequences):
         # one run per sequence, no cover labels, no image size: every frame after the first, unclipped
-        later = np.ones(F.G.shape[1], bool)
-        later[F.starts] = False
+        later = ~F.get("first_frame")
         pooled = F.of("iou_eps", "P0")[later]   # P0 is P after frame 0 (elementwise: same values)
         notes = ["no cover labels: all frames after the first are scored",
                  "no image size: boxes are not clipped to the image"]
         bounds_arr = np.concatenate(([0], np.cumsum(F.lengths - 1)))
         bounds = bounds_arr.tolist()
-        # per-sequence np.mean(x > t) of >= 1 frame each: exact counts (running sums) / n, as np.mean gives
-        n_later = np.diff(bounds_arr)
-        sr_seq = {t: (np.diff(np.concatenate(([0], np.cumsum(pooled > t)))[bounds_arr]) / n_later).tolist()
-                  for t in (0.5, 0.75)}
+        # exact counts of iou > thr[j] per sequence, from the ranks, less each sequence's first frame
+        k = F.ranks("iou_eps", "P0", G10K_VAL_THR, ">")
+        above = _hist_curves(k, F.seg, len(sequences), len(G10K_VAL_THR), ">")
+        above -= k[F.starts][:, None] > np.arange(len(G10K_VAL_THR))[None, :]
+        n_later = F.lengths - 1   # np.mean(x > t) of a sequence's frames: exact count / n, as np.mean gives
+        sr_seq = {0.5: (above[:, 50] / n_later).tolist(), 0.75: (above[:, 75] / n_later).tolist()}
+        pooled_above = above.sum(0)
         for i, (s, a, b) in enumerate(zip(sequences, bounds[:-1], bounds[1:])):
             seq_ious = pooled[a:b]
             all_ious.append(seq_ious)
@@ -1099,16 +1114,19 @@ def got10k_val(sequences: list[SequenceInput], dataset_mode: str = "got10k") -> 
         seq_n.append(len(seq_ious))
     if pooled_all is not None:
         ious = pooled_all
+        curve = pooled_above.astype(np.float64) / len(ious)   # np.mean(ious > thr[j]): count / n
+        sr50 = curve[50]
     else:
         ious = np.concatenate(all_ious)
         sr75_seq = [float(np.mean(x > 0.75)) if len(x) else float("nan") for x in all_ious]
-    if len(ious):   # np.mean(ious[:, None] > thr, axis=0): exact integer counts over the same divisor
-        with np.errstate(all="ignore"):
-            counts = _count_curves(ious, np.zeros(len(ious), np.intp), 1, G10K_VAL_THR, ">")[0]
-        curve = counts.astype(np.float64) / len(ious)
-    else:
-        curve = np.mean(ious[:, None] > G10K_VAL_THR[None, :], axis=0)
-    metrics = {"ao": np.mean(ious), "sr50": np.mean(ious > 0.5), "sr75": curve[75]}
+        if len(ious):   # np.mean(ious[:, None] > thr, axis=0): exact integer counts over the same divisor
+            with np.errstate(all="ignore"):
+                counts = _count_curves(ious, np.zeros(len(ious), np.intp), 1, G10K_VAL_THR, ">")[0]
+            curve = counts.astype(np.float64) / len(ious)
+        else:
+            curve = np.mean(ious[:, None] > G10K_VAL_THR[None, :], axis=0)
+        sr50 = np.mean(ious > 0.5)
+    metrics = {"ao": np.mean(ious), "sr50": sr50, "sr75": curve[75]}
     sr50_seq = [d["sr50"] for d in per_seq]
     return _result(proto, dataset_mode, metrics, sequences, per_seq, {"success": (G10K_VAL_THR, curve)},
                    {"ao": seq_ao, "sr50": sr50_seq, "sr75": sr75_seq},
@@ -1173,7 +1191,7 @@ def _matlab_frames(F: _Frames, use_absent: bool) -> tuple:
     seg, idx = F.seg, F.get("gt_positive")   # (g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0)
     if use_absent:
         absent = F.get("absent")
-        seq_absent = np.bincount(F.seg, weights=absent, minlength=n_seq).astype(np.int64).tolist()
+        seq_absent = np.add.reduceat(absent, F.starts, dtype=np.int64).tolist()
     else:
         absent = None
         seq_absent = [0] * n_seq
