@@ -172,11 +172,15 @@ def test_vectorised_curve_counts_equal_plain_threshold_loops():
     rng = np.random.default_rng(1)
     n = 20000
     seg = np.sort(rng.integers(0, 7, n))
-    for thr in (ope.PT_OVERLAP_THR, ope.PYSOT_OVERLAP_THR, ope.G10K_VAL_THR, ope.CENTER_THR, ope.NORM_THR,
-                ope.TNET_PRECISION_THR):
+    grids = (ope.PT_OVERLAP_THR, ope.PYSOT_OVERLAP_THR, ope.G10K_OVERLAP_THR, ope.G10K_VAL_THR, ope.CENTER_THR,
+             ope.NORM_THR, ope.MATLAB_OVERLAP_THR, ope.TNET_SUCCESS_THR, ope.TNET_PRECISION_THR, ope.TNET_NORM_THR)
+    assert all(id(thr) in ope._GRIDS for thr in grids if thr is not ope.CENTER_THR)   # the arithmetic path
+    for thr in grids:
         v = rng.uniform(-0.2 * thr[-1], 1.2 * thr[-1], n)
         v[:2000] = thr[rng.integers(0, len(thr), 2000)]          # exact ties with every threshold
         v[2000:2006] = [np.nan, np.inf, -np.inf, -1.0, np.nextafter(thr[5], 1), np.nextafter(thr[5], -1)]
+        t = len(thr)   # the floats just either side of every threshold
+        v[2006:2006 + 2 * t] = np.concatenate([np.nextafter(thr, np.inf), np.nextafter(thr, -np.inf)])
         for op, cmp in ((">", np.greater), (">=", np.greater_equal), ("<=", np.less_equal)):
             got = ope._count_curves(v, seg, 7, thr, op)
             want = np.array([[np.sum(cmp(v[seg == s], t)) for t in thr] for s in range(7)])

@@ -133,17 +133,30 @@ def _ranks(values: np.ndarray, thr: np.ndarray, op: str) -> np.ndarray:
 def _searchsorted(thr: np.ndarray, values: np.ndarray, side: str) -> np.ndarray:
     """``np.searchsorted(thr, values, side)`` for an evenly spaced grid (every grid here), without the
     binary search: the position from arithmetic, off by at most one near a threshold, then corrected by
-    the exact comparisons (left: count of thr < v; right: count of thr <= v). Other grids: searchsorted."""
+    the exact comparisons (left: count of thr < v; right: count of thr <= v). Other grids: searchsorted.
+
+    Where every threshold is ``i * step`` (or ``i / d``) as a float, the two neighbours compared with come
+    from the same arithmetic; otherwise from a table. Past either end the correction may step out of the
+    grid, and the final clip brings the count back (no threshold lies beyond)."""
     t = len(thr)
     grid = _GRIDS.get(id(thr))
     if grid is None or grid[0] is not thr or len(values) < 1024:
         return np.searchsorted(thr, values, side=side)
-    _, lo, step, below, above = grid
+    _, lo, step, below, above, formula = grid
     with np.errstate(all="ignore"):
         k = values - lo          # in place: the same operations, one temporary instead of three
         k /= step
         np.ceil(k, out=k)
         np.clip(k, 0, t, out=k)
+        if formula is not None:
+            op, c = formula
+            nb = k - 1.0
+            op(nb, c, out=nb)            # thr[k - 1]
+            np.subtract(k, (nb >= values) if side == "left" else (nb > values), out=k)
+            op(k, c, out=nb)             # thr[k]
+            np.add(k, (nb < values) if side == "left" else (nb <= values), out=k)
+            np.clip(k, 0, t, out=k)
+            return k.astype(np.intp)
     k = k.astype(np.intp)
     if side == "left":
         k -= below[k] >= values    # thr[k-1] >= v: one too many
@@ -160,8 +173,14 @@ def _grid(thr: np.ndarray) -> tuple | None:
     if not (step > 0 and np.all(np.diff(thr) > 0)
             and np.abs(thr - (lo + step * np.arange(len(thr)))).max() < 1e-6 * step):
         return None
+    i = np.arange(len(thr), dtype=np.float64)
+    formula = None
+    if lo == 0.0 and np.array_equal(i * step, thr):
+        formula = (np.multiply, step)
+    elif lo == 0.0 and np.array_equal(i / round(1 / step), thr):
+        formula = (np.divide, float(round(1 / step)))
     # below[k] = thr[k-1] (-inf for k = 0), above[k] = thr[k] (+inf for k = t)
-    return thr, lo, step, np.concatenate(([-np.inf], thr)), np.concatenate((thr, [np.inf]))
+    return thr, lo, step, np.concatenate(([-np.inf], thr)), np.concatenate((thr, [np.inf])), formula
 
 
 _GRIDS = {id(t): g for t in (PT_OVERLAP_THR, NORM_THR, PYSOT_OVERLAP_THR, G10K_OVERLAP_THR, G10K_VAL_THR,
