@@ -8,12 +8,14 @@ docs/protocols.md list them. Each protocol below reproduces one toolkit, rule fo
 Speed: when every sequence is "clean" (float64 boxes, equal lengths, no NaN, no negative predicted size:
 nothing for a toolkit to pad, reject or repair beyond carrying zero-size rows forward) the per-sequence rules
 become whole-array operations on all frames concatenated (:class:`_Frames`); anything else takes the
-per-sequence path, which raises the toolkits' errors. Overlaps and centre errors are computed block by block
-(small temporaries, reused memory), each value's rank among a protocol's thresholds is taken once (exact
-comparisons), and per-sequence curves are one ``bincount`` of those ranks. Inside :func:`shared_frames`
-(``bench.evaluation.evaluate_protocols``) the protocols share the concatenation and every array whose
-expression they share (pytracking and the MATLAB toolkits use the same boxes, IoU and centre errors).
-Results are bit-identical to the per-sequence path.
+per-sequence path, which raises the toolkits' errors. Per-frame values (overlaps, centre errors) are computed
+block by block (small temporaries, reused memory) on the boxes as written, once; the variants the toolkits
+use (first frame replaced by the ground truth, zero-size rows carried forward, got10k's eps in the union,
+pysot's 1e-16 in the normalisation) differ from those on few frames, which are computed again with the
+toolkit's own expression (TrackingNet's rounding changes nothing on integer boxes, the usual case). Each value's rank among a protocol's thresholds
+is taken once (exact comparisons), and per-sequence curves are one ``bincount`` of those ranks. Inside
+:func:`shared_frames` (``bench.evaluation.evaluate_many``, i.e. ``bench evaluate --protocol all``) the
+protocols share all of this. Results are bit-identical to the per-sequence path (tests/test_metrics_fast_path.py).
 """
 from __future__ import annotations
 
@@ -377,10 +379,10 @@ class _Frames:
     ``clean``: every sequence has float64 (N, 4) ground truth and predictions of the same length (>= 2),
     without NaN and without negative predicted sizes. Then no toolkit pads or rejects anything, and the
     per-sequence preparation of each protocol reduces to whole-array operations on these columns (frame 0
-    replaced by the ground truth at the segment starts, zero-size rows carried forward, flags concatenated). Anything else takes
-    the protocols' per-sequence path, which raises the toolkits' errors. Derived per-frame arrays (centres,
-    centre errors, overlaps) are computed once and shared by the protocols that use the same expression;
-    callers copy before they write.
+    replaced by the ground truth at the segment starts, zero-size rows carried forward, flags concatenated).
+    Anything else takes the protocols' per-sequence path, which raises the toolkits' errors. Per-frame arrays
+    (overlaps, centre errors, masks) and their ranks are computed once (:meth:`prepare`) and shared by the
+    protocols that use the same expression; callers copy before they write.
     """
 
     def __init__(self, seqs: list[SequenceInput]):
@@ -660,7 +662,7 @@ _SHARED = threading.local()   # per thread: a stack of caches, one per open shar
 @contextlib.contextmanager
 def shared_frames() -> Iterator[None]:
     """Within this block, protocols scoring the same list of SequenceInputs share one :class:`_Frames`
-    (``bench.evaluation.evaluate_protocols`` scores every protocol this way). The inputs must not change
+    (``bench.evaluation.evaluate_many`` scores every protocol this way). The inputs must not change
     inside the block."""
     stack = getattr(_SHARED, "stack", None)
     if stack is None:
