@@ -322,6 +322,12 @@ def _seq_error(protocol: str, seq: str, msg: str) -> DataError:
 
 # --- all sequences at once, shared by protocols ------------------------------------------------------------
 
+def _integral(x: np.ndarray) -> bool:
+    """All values integers of magnitude below 2^31 (anything else, NaN and inf included, fails the round trip)."""
+    with np.errstate(invalid="ignore"):
+        return bool(np.array_equal(x.astype(np.int32), x))
+
+
 def _kind_values(kind: str, p: np.ndarray, g: np.ndarray, cache: dict, tag: str) -> np.ndarray:
     """Per-frame ``kind`` of (4, N) predictions ``p`` (read only) against ground truth ``g``, with the
     toolkits' expressions (see the protocols); ``cache`` keeps the centres (the predictions' under ``tag``)."""
@@ -478,6 +484,7 @@ class _Frames:
         if not values:
             return
         acc: dict[str, list[np.ndarray]] = {k: [] for k in [*values, *ranks]}
+        integral = "integral" not in self._memo   # checked on the way, while each block is in cache
         for a in range(0, n, _CHUNK):
             b, cache = min(a + _CHUNK, n), {}
             block = {}
@@ -487,6 +494,9 @@ class _Frames:
                 acc[vkey].append(block[vkey])
             for rkey, (vkey, thr, op) in ranks.items():
                 acc[rkey].append(_ranks(block[vkey], thr, op).astype(np.uint8))
+            integral = integral and _integral(self.P[:, a:b]) and _integral(self.G[:, a:b])
+        if "integral" not in self._memo:
+            self._memo["integral"] = integral
         for key, parts in acc.items():
             self._memo[key] = np.concatenate(parts)
 
@@ -544,10 +554,9 @@ class _Frames:
         return self._memo[self._key(kind, boxes, thr, op)]
 
     def _make_integral(self) -> bool:
-        """Every coordinate of predictions and ground truth an integer of magnitude below 2^31."""
-        with np.errstate(invalid="ignore"):
-            return all(np.array_equal(x[:, a:a + _CHUNK].astype(np.int32), x[:, a:a + _CHUNK])
-                       for x in (self.G, self.P) for a in range(0, x.shape[1], _CHUNK))
+        """Every coordinate of predictions and ground truth an integer of magnitude below 2^31 (usually
+        found out by the first pass of :meth:`_compute_full`)."""
+        return all(_integral(x[:, a:a + _CHUNK]) for x in (self.G, self.P) for a in range(0, x.shape[1], _CHUNK))
 
     def _make_carried(self) -> np.ndarray:
         """Rows that 'Pc' takes from an earlier row."""
