@@ -247,3 +247,43 @@ def test_cli_several_protocols_in_one_call(tmp_path, capsys):
     assert figs["otb-toolkit"]["metrics"]["auc"] == _expected(2.0, "otb-toolkit")["auc"]
     assert cli(["evaluate", "-r", str(tmp_path), "-d", "demo", "-p", "pysot,nope"]) != 0
     assert "unknown protocol 'nope'" in capsys.readouterr().err
+
+
+OPE = ["pytracking", "pytracking-visionml", "pysot", "got10k", "got10k-val", "lasot-toolkit", "otb-toolkit",
+       "trackingnet-devkit"]
+
+
+def test_several_protocols_in_one_pass_equal_each_alone(tmp_path):
+    """`--protocol all` reads each file once and lets the protocols share arrays; every figure, per sequence
+    included, must be what the protocol gives on its own (here checked against plain `evaluate`)."""
+    from bench.evaluation import evaluate_many
+
+    _write_tracker(tmp_path / "A" / "demo", shift=2.0)
+    _write_tracker(tmp_path / "B" / "demo", shift=7.5)   # non-integer boxes: TrackingNet rounds them
+    reports = evaluate_many(tmp_path, "demo", OPE)
+    assert [r["protocol"] for r in reports] == OPE
+    for rep in reports:
+        assert [ev.tracker for ev in rep["evaluations"]] == ["A", "B"] and not rep["failures"]
+        for ev, shift in zip(rep["evaluations"], (2.0, 7.5)):
+            inputs = []
+            for n in DEMO.names():
+                b = _gt(n).copy()
+                b[1:, 0] += shift
+                inputs.append(SequenceInput(n, _gt(n), b))
+            alone = evaluate(inputs, rep["protocol"], "otb")
+            assert ev.result.metrics == alone.metrics, rep["protocol"]
+            assert ev.result.per_sequence == alone.per_sequence, rep["protocol"]
+
+
+def test_several_protocols_one_bad_tracker_fails_alone(tmp_path, capsys):
+    _write_tracker(tmp_path / "A" / "demo", shift=2.0)
+    _write_tracker(tmp_path / "B" / "demo", shift=3.0)
+    (tmp_path / "B" / "demo" / "Couple.txt").write_text("1,2,3,4\n5,6,7\n")
+    out = tmp_path / "f.json"
+    rc = cli(["evaluate", "-r", str(tmp_path), "-d", "demo", "-p", "pysot,lasot-toolkit", "--json", str(out)])
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert err.count("tracker B not scored") == 2 and "Couple.txt:2" in err
+    d = json.loads(out.read_text())
+    assert set(d["trackers"]) == {"A"} and set(d["failures"]) == {"pysot", "lasot-toolkit"}
+    assert d["trackers"]["A"]["demo"]["pysot"]["metrics"]["auc"] == _expected(2.0, "pysot")["auc"]
