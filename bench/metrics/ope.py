@@ -422,10 +422,10 @@ class _Frames:
 
     # Boxes: 'P' as written, 'Pc' with zero-size rows carried forward (pytracking; the MATLAB toolkits,
     # whose w<=0 / h<=0 / NaN rule is the same on clean inputs), and 'P0' / 'Pc0': the same with each
-    # sequence's first frame replaced by its ground truth. Kinds are computed over all frames of 'P' or
-    # 'Pc' only; a '...0' array is that array with the first frames computed again, and got10k's
-    # 'iou_eps' is pysot's 'iou_cont' with the frames where adding eps changes the union computed again
-    # (elsewhere the two expressions give the same number). Same expressions, so the same values.
+    # sequence's first frame replaced by its ground truth. Kinds are computed over all frames of 'P' only;
+    # the other arrays are the 'P' array with the carried rows and first frames computed again, and
+    # got10k's 'iou_eps' is pysot's 'iou_cont' with the frames where adding eps changes the union computed
+    # again (elsewhere the two expressions give the same number). Same expressions, so the same values.
 
     def _canon(self, boxes: str) -> str:
         """'Pc' is 'P' (and 'Pc0' is 'P0') when nothing is carried forward: its arrays are computed once."""
