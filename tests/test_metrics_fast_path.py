@@ -78,13 +78,8 @@ def _score(seqs, protocol, mode):
         return "err", str(e)
 
 
-@pytest.mark.parametrize("trial", range(12))
-def test_fast_path_equals_per_sequence_path(trial, monkeypatch):
-    rng = np.random.default_rng(100 + trial)
-    seqs = _random_sequences(rng, integral=trial % 3 == 1)
-    mode = MODES[trial % len(MODES)]
-    assert ope._Frames(seqs).clean  # these inputs do take the fast path
-    fast = {p: _score(seqs, p, mode) for p in PROTOCOLS}
+def _per_sequence_path_only(monkeypatch):
+    """From here on every input takes the protocols' per-sequence path (the toolkits' rules one by one)."""
     original = ope._Frames.__init__
 
     def per_sequence(self, sequences):
@@ -92,6 +87,16 @@ def test_fast_path_equals_per_sequence_path(trial, monkeypatch):
         self.clean = False
 
     monkeypatch.setattr(ope._Frames, "__init__", per_sequence)
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_fast_path_equals_per_sequence_path(trial, monkeypatch):
+    rng = np.random.default_rng(100 + trial)
+    seqs = _random_sequences(rng, integral=trial % 3 == 1)
+    mode = MODES[trial % len(MODES)]
+    assert ope._Frames(seqs).clean  # these inputs do take the fast path
+    fast = {p: _score(seqs, p, mode) for p in PROTOCOLS}
+    _per_sequence_path_only(monkeypatch)
     for p in PROTOCOLS:
         slow = _score(seqs, p, mode)
         assert fast[p][0] == slow[0], (p, fast[p][1] if slow[0] == "ok" else slow[1])
@@ -114,13 +119,7 @@ def test_protocols_sharing_arrays_equal_each_alone(trial, monkeypatch):
                 shared[p] = ("ok", _dump(evaluate(seqs, p, mode)))
             except DataError as e:
                 shared[p] = ("err", str(e))
-    original = ope._Frames.__init__
-
-    def per_sequence(self, sequences):
-        original(self, sequences)
-        self.clean = False
-
-    monkeypatch.setattr(ope._Frames, "__init__", per_sequence)
+    _per_sequence_path_only(monkeypatch)
     for p in PROTOCOLS:
         slow = _score(seqs, p, mode)
         assert shared[p][0] == slow[0], (p, order)
