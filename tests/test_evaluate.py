@@ -287,3 +287,27 @@ def test_several_protocols_one_bad_tracker_fails_alone(tmp_path, capsys):
     d = json.loads(out.read_text())
     assert set(d["trackers"]) == {"A"} and set(d["failures"]) == {"pysot", "lasot-toolkit"}
     assert d["trackers"]["A"]["demo"]["pysot"]["metrics"]["auc"] == _expected(2.0, "pysot")["auc"]
+
+
+@pytest.mark.parametrize("text, expect", [
+    (b"-0,1,2,3\n4,5,6,7\n", "minus zero"),            # float("-0") is -0.0: the integer reader must not see it
+    (b"1,2,3,4\n" * 3 + b"1.5,2,3,4\n", "float"),       # a decimal after integer lines: exact float parse
+    (b'"1",2,3,4\n5,6,7,8\n', "error"),                 # quoted field: not a number to the line parser
+    (b"\xef\xbb\xbf1,2,3,4\n5,6,7,8\n", "error"),       # BOM: as the line parser sees it
+    (b"1,2,3,4\n\n5,6,7,8\n", "error"),                 # blank line inside
+    (b"1,2,3,4\n5,6,7\n", "error"),                     # short row
+])
+def test_integer_csv_reader_agrees_with_the_line_parser(tmp_path, text, expect):
+    """The batch reader takes a fast exact path for integer CSV; it must accept exactly what the line
+    parser accepts, with the same float values (sign of zero included) and the same file:line errors."""
+    f = tmp_path / "seq.txt"
+    f.write_bytes(text)
+    if expect == "error":
+        with pytest.raises(DataError, match="seq.txt:"):
+            load_boxes(f)
+        with pytest.raises(DataError, match="seq.txt:"):
+            read_box_files([f])
+        return
+    want = np.array([[float(v) for v in line.split(",")] for line in text.decode().split()])
+    for got in (load_boxes(f), read_box_files([f])[0]):
+        assert got.tobytes() == want.tobytes()
