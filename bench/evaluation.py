@@ -317,12 +317,15 @@ def evaluate_many(results: str | os.PathLike, dataset: str, protocols: Iterable[
                     failures[p][tr.name] = e
                     continue
                 inputs_by[p][tr.name] = inputs
-                ev = TrackerEvaluation(tr.name, tr.folder, res)
-                if attributes:
-                    ev.attributes = attr_mod.attribute_results(inputs, p, mode, benchmark=ds.name)
-                if bootstrap:
-                    ev.bootstrap = boot.bootstrap_result(res, n=bootstrap, seed=seed)
-                evals[p].append(ev)
+                evals[p].append(TrackerEvaluation(tr.name, tr.folder, res))
+        for p in names:   # outside the shared block: each attribute subset's arrays are freed once scored
+            ev = evals[p][-1] if evals[p] and evals[p][-1].tracker == tr.name else None
+            if ev is None:
+                continue
+            if attributes:
+                ev.attributes = attr_mod.attribute_results(inputs_by[p][tr.name], p, mode, benchmark=ds.name)
+            if bootstrap:
+                ev.bootstrap = boot.bootstrap_result(ev.result, n=bootstrap, seed=seed)
     reports = []
     for p in names:
         if not evals[p]:

@@ -82,8 +82,8 @@ def _per_sequence_path_only(monkeypatch):
     """From here on every input takes the protocols' per-sequence path (the toolkits' rules one by one)."""
     original = ope._Frames.__init__
 
-    def per_sequence(self, sequences):
-        original(self, sequences)
+    def per_sequence(self, sequences, **options):
+        original(self, sequences, **options)
         self.clean = False
 
     monkeypatch.setattr(ope._Frames, "__init__", per_sequence)

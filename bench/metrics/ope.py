@@ -391,8 +391,9 @@ class _Frames:
     protocols that use the same expression; callers copy before they write.
     """
 
-    def __init__(self, seqs: list[SequenceInput]):
+    def __init__(self, seqs: list[SequenceInput], shared: bool = False):
         self.seqs = seqs
+        self.shared = shared   # several protocols will ask: keep every array, check integers on the way
         self.clean = False
         self._memo: dict[str, Any] = {}
         gts, preds = [], []
@@ -443,9 +444,9 @@ class _Frames:
         return None if boxes == "P" else (kind, "P")
 
     def prepare(self, wanted: list[tuple[str, str, np.ndarray | None, str | None]]) -> None:
-        """Compute every ``(kind, boxes, thr, op)`` not yet known: the per-frame values of ``kind`` (kept, so
-        other grids rank them later without computing them again) and, for a ``thr``, their :func:`_ranks`
-        as uint8. Arrays over all frames are computed in one pass over blocks of frames (elementwise, so
+        """Compute every ``(kind, boxes, thr, op)`` not yet known: the per-frame values of ``kind`` (kept when
+        asked for, or when shared: other grids rank them later without computing them again) and, for a
+        ``thr``, their :func:`_ranks` as uint8. Arrays over all frames are computed in one pass over blocks of frames (elementwise, so
         blocks give the values of one whole-array pass; a block's centres are shared by the kinds)."""
         full: dict[tuple[str, str], list] = {}
         derived = []
@@ -466,6 +467,7 @@ class _Frames:
     def _compute_full(self, todo: dict[tuple[str, str], list]) -> None:
         values: dict[str, tuple[str, str]] = {}
         ranks: dict[str, tuple[str, np.ndarray, str]] = {}
+        keep: list[str] = []
         n = self.G.shape[1]
         for (kind, boxes), grids in todo.items():
             vkey = self._key(kind, boxes, None, None)
@@ -481,21 +483,24 @@ class _Frames:
                     ranks[rkey] = (vkey, thr, op)
             if vkey not in self._memo:
                 values[vkey] = (kind, boxes)
+                if self.shared or any(thr is None for thr, _ in grids):
+                    keep.append(vkey)
         if not values:
             return
-        acc: dict[str, list[np.ndarray]] = {k: [] for k in [*values, *ranks]}
-        integral = "integral" not in self._memo   # checked on the way, while each block is in cache
+        acc: dict[str, list[np.ndarray]] = {k: [] for k in [*keep, *ranks]}
+        integral = self.shared and "integral" not in self._memo   # checked on the way, blocks in cache
         for a in range(0, n, _CHUNK):
             b, cache = min(a + _CHUNK, n), {}
             block = {}
             for vkey, (kind, boxes) in values.items():   # boxes: 'P' (see _source)
                 with np.errstate(all="ignore"):
                     block[vkey] = _kind_values(kind, self.P[:, a:b], self.G[:, a:b], cache, boxes)
-                acc[vkey].append(block[vkey])
+                if vkey in acc:
+                    acc[vkey].append(block[vkey])
             for rkey, (vkey, thr, op) in ranks.items():
                 acc[rkey].append(_ranks(block[vkey], thr, op).astype(np.uint8))
             integral = integral and _integral(self.P[:, a:b]) and _integral(self.G[:, a:b])
-        if "integral" not in self._memo:
+        if self.shared and "integral" not in self._memo:
             self._memo["integral"] = integral
         for key, parts in acc.items():
             self._memo[key] = np.concatenate(parts)
@@ -691,7 +696,7 @@ def _frames(seqs: list[SequenceInput]) -> _Frames:
     key = tuple(id(s) for s in seqs)
     hit = cache.get(key)
     if hit is None or any(a is not b for a, b in zip(hit.seqs, seqs)):
-        hit = cache[key] = _Frames(list(seqs))   # keeps the inputs alive, so their ids stay theirs
+        hit = cache[key] = _Frames(list(seqs), shared=True)   # keeps the inputs alive: their ids stay theirs
     return hit
 
 
