@@ -296,6 +296,7 @@ def evaluate_many(results: str | os.PathLike, dataset: str, protocols: Iterable[
     for tr in found:   # tracker by tracker: one tracker's shared arrays are alive at a time
         max_frames = RunFolder(tr.folder).max_frames
         ope_inputs: list[SequenceInput] | BenchError | None = None
+        scored: list[tuple[str, TrackerEvaluation]] = []
         with shared_frames():
             for p in names:
                 try:  # one tracker's bad files must not hide the others' scores
@@ -317,11 +318,9 @@ def evaluate_many(results: str | os.PathLike, dataset: str, protocols: Iterable[
                     failures[p][tr.name] = e
                     continue
                 inputs_by[p][tr.name] = inputs
-                evals[p].append(TrackerEvaluation(tr.name, tr.folder, res))
-        for p in names:   # outside the shared block: each attribute subset's arrays are freed once scored
-            ev = evals[p][-1] if evals[p] and evals[p][-1].tracker == tr.name else None
-            if ev is None:
-                continue
+                scored.append((p, TrackerEvaluation(tr.name, tr.folder, res)))
+        for p, ev in scored:   # outside the shared block: each attribute subset's arrays are freed once scored
+            evals[p].append(ev)
             if attributes:
                 ev.attributes = attr_mod.attribute_results(inputs_by[p][tr.name], p, mode, benchmark=ds.name)
             if bootstrap:
