@@ -29,13 +29,19 @@ def _write_tracker(folder: Path, shift: float = 3.0, names=("Crossing", "Couple"
         (folder / f"{case(n)}.txt").write_text(format_boxes(boxes))
 
 
-def _expected(shift: float, protocol: str = "otb-toolkit") -> dict:
+def _shifted_inputs(shift: float) -> list[SequenceInput]:
+    """The demo's ground truth with every box after the first moved ``shift`` pixels right (what
+    :func:`_write_tracker` writes)."""
     inputs = []
     for n in DEMO.names():
         b = _gt(n).copy()
         b[1:, 0] += shift
         inputs.append(SequenceInput(n, _gt(n), b))
-    return evaluate(inputs, protocol, "otb").metrics
+    return inputs
+
+
+def _expected(shift: float, protocol: str = "otb-toolkit") -> dict:
+    return evaluate(_shifted_inputs(shift), protocol, "otb").metrics
 
 
 def test_suite_store_layout_several_trackers(tmp_path):
@@ -265,12 +271,7 @@ def test_several_protocols_in_one_pass_equal_each_alone(tmp_path):
     for rep in reports:
         assert [ev.tracker for ev in rep["evaluations"]] == ["A", "B"] and not rep["failures"]
         for ev, shift in zip(rep["evaluations"], (2.0, 7.5)):
-            inputs = []
-            for n in DEMO.names():
-                b = _gt(n).copy()
-                b[1:, 0] += shift
-                inputs.append(SequenceInput(n, _gt(n), b))
-            alone = evaluate(inputs, rep["protocol"], "otb")
+            alone = evaluate(_shifted_inputs(shift), rep["protocol"], "otb")
             assert ev.result.metrics == alone.metrics, rep["protocol"]
             assert ev.result.per_sequence == alone.per_sequence, rep["protocol"]
 

@@ -540,7 +540,7 @@ class _Frames:
         return self._memo[key]
 
     def _boxes_at(self, boxes: str, cols: np.ndarray) -> np.ndarray:
-        """Columns ``cols`` of the predictions ``boxes`` (see above)."""
+        """Columns ``cols`` of the predictions ``boxes`` (see above), as a new array."""
         carry = self.get("carry") if boxes.startswith("Pc") else None
         p = self.P[:, cols] if carry is None else self.P[:, carry[cols]]
         if boxes.endswith("0"):
@@ -572,18 +572,6 @@ class _Frames:
         first = np.zeros(self.G.shape[1], bool)
         first[self.starts] = True
         return first
-
-    def boxes(self, boxes: str, a: int, b: int) -> np.ndarray:
-        """Frames ``a:b`` of the predictions: 'P' as written; 'P0' with frame 0 = ground truth; 'Pc0' with
-        zero-size rows carried forward first (pytracking; the MATLAB toolkits, whose w<=0 / h<=0 / NaN rule
-        is the same on clean inputs), then frame 0 = ground truth."""
-        if boxes == "P":
-            return self.P[:, a:b]
-        carry = self.get("carry") if boxes == "Pc0" else None
-        p = self.P[:, a:b].copy() if carry is None else self.P[:, carry[a:b]]
-        st = self.starts[(self.starts >= a) & (self.starts < b)] - a
-        p[:, st] = self.G[:, a:b][:, st]
-        return p
 
     def _make_gt_positive(self) -> np.ndarray:
         """Frames whose ground truth has x, y, w, h all > 0 (pytracking-visionml's and MATLAB's validity)."""
@@ -1362,7 +1350,7 @@ def trackingnet_devkit(sequences: list[SequenceInput], dataset_mode: str = "trac
         seg, n_sane = F.seg, []
 
         def block(a: int, b: int) -> tuple:
-            p = F.boxes("P0", a, b)
+            p = F._boxes_at("P0", np.arange(a, b))   # a copy: rounded in place below
             iou, dist, ndist, sanity = _tnet_frames(np.round(F.G[:, a:b]).T, np.round(p, out=p).T)
             n_sane.append(int(np.count_nonzero(sanity)))
             return iou, dist, ndist
