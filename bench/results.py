@@ -10,7 +10,12 @@ Layout (the raw-results format every toolkit reads)::
 ``<run>`` is the tracker name unless the user names the run. A sequence is finished exactly when its
 ``<seq>.txt`` exists: it is written last, by an atomic rename, so an interrupted run leaves no partial
 file and a rerun skips finished sequences. ``run.json`` is written once when a run starts and never
-changes; a rerun with a different configuration is refused rather than mixed into the same folder.
+changes; a rerun with a different configuration is refused rather than mixed into the same folder, and
+so is a folder whose ``run.json`` is missing or unreadable while it holds results.
+
+``--overwrite`` never deletes first: the replacement is built in ``<run>/.<dataset>.overwrite/`` and
+swapped in once complete (:meth:`RunFolder.replace_with`). One ``bench run`` at a time writes a run
+folder (:class:`RunLock`).
 """
 from __future__ import annotations
 
@@ -18,14 +23,15 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from bench.errors import ResultsError
-from bench.io import atomic_write_json, atomic_write_text, format_boxes, load_boxes, read_json
+from bench.errors import DataError, ResultsError
+from bench.io import _FILE_MODE, atomic_write_json, atomic_write_text, format_boxes, load_boxes, read_json
 
 MANIFEST = "run.json"
 
@@ -90,7 +96,14 @@ class RunFolder:
         return self.path / MANIFEST
 
     def manifest(self) -> dict:
-        return read_json(self.manifest_path) if self.manifest_path.is_file() else {}
+        """The checked ``run.json``, or ``{}`` where there is none; one that cannot be used is an error."""
+        if not self.manifest_path.exists():
+            return {}
+        try:
+            doc = read_json(self.manifest_path)
+        except DataError as e:
+            raise ResultsError(f"{e} {RECOVER}") from None
+        return validate_manifest(self.manifest_path, doc)
 
     @property
     def max_frames(self) -> int | None:
@@ -148,34 +161,198 @@ class RunFolder:
         return stale
 
     def start(self, config: dict, overwrite: bool = False) -> dict:
-        """Record the configuration of a run, or check it equals the one already recorded."""
+        """Record the configuration of a run, or check it equals the one already recorded.
+
+        ``overwrite`` (used on a staging folder, see :meth:`staging`) discards what the folder holds.
+        """
         self._mkdir()
         if not os.access(self.path, os.W_OK):
             raise ResultsError(f"{self.path}: results folder is not writable")
         self.remove_partial_files()
         new = {"config": config, "config_hash": config_hash(config), "code_version": code_version(),
                "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
-        old = self.manifest()
-        if old and not overwrite:
-            if old.get("config_hash") != new["config_hash"] and not self.finished():
-                # nothing finished under the old configuration (say it failed on a bad checkpoint):
-                # there is nothing to mix, so the new configuration takes the folder over
-                atomic_write_json(self.manifest_path, new)
-                return new
-            if old.get("config_hash") != new["config_hash"]:
-                before, now = _identity(old.get("config", {})), _identity(config)
-                diff = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
-                raise ResultsError(
-                    f"{self.manifest_path}: these results come from a different configuration "
-                    f"(differs in {', '.join(diff) or 'config'}); use another --results folder or --run-name, "
-                    f"or --overwrite to discard them")
-            return old
-        if old and overwrite:
+        if overwrite:
             for seq in self.finished():
                 for p in (self.box_path(seq), self.time_path(seq), self.stats_path(seq)):
                     p.unlink(missing_ok=True)
-        atomic_write_json(self.manifest_path, new)
-        return new
+            atomic_write_json(self.manifest_path, new)
+            return new
+        old = self.manifest()
+        if not old:
+            if self.finished():
+                raise ResultsError(
+                    f"{self.manifest_path}: missing, yet {self.path} holds finished results; which configuration "
+                    f"made them cannot be told, so they are not resumed. {RECOVER}")
+            atomic_write_json(self.manifest_path, new)
+            return new
+        if old["config_hash"] == new["config_hash"]:
+            return old
+        if not self.finished():
+            # nothing finished under the old configuration (say it failed on a bad checkpoint):
+            # there is nothing to mix, so the new configuration takes the folder over
+            atomic_write_json(self.manifest_path, new)
+            return new
+        before, now = _identity(old["config"]), _identity(config)
+        diff = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
+        raise ResultsError(
+            f"{self.manifest_path}: these results come from a different configuration "
+            f"(differs in {', '.join(diff) or 'config'}); use another --results folder or --run-name, "
+            f"or --overwrite to replace them")
+
+    # --- --overwrite: build beside, then swap -----------------------------------------------------------
+
+    def staging(self) -> "RunFolder":
+        """Where ``--overwrite`` builds the replacement: ``<run>/.<dataset>.overwrite/``. The old results stay
+        in place, untouched, until :meth:`replace_with` swaps the finished replacement in."""
+        return RunFolder(self.path.parent / f".{self.path.name}.overwrite")
+
+    def _aside(self) -> Path:
+        return self.path.parent / f".{self.path.name}.replaced"
+
+    def recover_swap(self) -> None:
+        """Finish a swap that a killed process left half done (see :meth:`replace_with`)."""
+        aside, staged = self._aside(), self.staging().path
+        if aside.is_dir() and not self.path.exists() and staged.is_dir():
+            os.replace(staged, self.path)   # killed between the two renames: the replacement was complete
+        elif aside.is_dir() and not self.path.exists():
+            os.replace(aside, self.path)    # nothing to swap in: put the old results back
+        if aside.is_dir() and self.path.exists():
+            shutil.rmtree(aside)            # killed after the swap, before the clean-up
+
+    def replace_with(self, staged: "RunFolder", keep: Iterable[str] = ()) -> list[str]:
+        """Swap the finished ``staged`` folder in for this one.
+
+        Files of this folder that the replacement lacks are carried over (``profile.json``, and the
+        finished sequences named in ``keep``, which the caller has checked come from the same
+        configuration); the other old sequences are dropped, and their names returned. Two renames, then
+        the old folder is removed; :meth:`recover_swap` completes the job if the process dies in between.
+        """
+        dropped: list[str] = []
+        if self.path.is_dir():
+            keep = set(keep)
+            mine = set(self.finished())
+            for seq in sorted(mine - set(staged.finished())):
+                if seq not in keep:
+                    dropped.append(seq)
+            for p in sorted(self.path.iterdir()):
+                target = staged.path / p.name
+                if not p.is_file() or target.exists() or p.name.startswith("."):
+                    continue
+                if _sequence_of(p.name, mine) in dropped:
+                    continue
+                shutil.copy2(p, target)
+            os.replace(self.path, self._aside())
+        os.replace(staged.path, self.path)
+        shutil.rmtree(self._aside(), ignore_errors=True)
+        return dropped
+
+    # --- one writer at a time -------------------------------------------------------------------------
+
+    def lock(self) -> "RunLock":
+        """An exclusive lock on this run folder for one ``bench run`` (see :class:`RunLock`)."""
+        return RunLock(self.path.parent / f".{self.path.name}.lock")
+
+
+#: how to get past a manifest that cannot be used; named by every error about it
+RECOVER = ("Rerun with --overwrite to redo this run (the old results stay until the new ones are complete), "
+           "or move the folder away.")
+
+
+def _sequence_of(file_name: str, sequences: set[str]) -> str | None:
+    """The sequence a results file belongs to (``Couple.txt``, ``Couple_time.txt``, ``Couple_stats.json``)."""
+    for suffix in (".txt", "_time.txt", "_stats.json"):
+        if file_name.endswith(suffix) and file_name[: -len(suffix)] in sequences:
+            return file_name[: -len(suffix)]
+    return None
+
+
+def validate_manifest(path: Path, doc: Any) -> dict:
+    """The manifest as a dict with ``config`` (a dict) and ``config_hash`` (a string), or a one-line error."""
+    if not isinstance(doc, dict):
+        what = "empty" if doc is None else f"a JSON {type(doc).__name__}, not an object"
+        raise ResultsError(f"{path}: {what}; cannot tell which configuration made these results. {RECOVER}")
+    for key, kind in (("config", dict), ("config_hash", str)):
+        if not isinstance(doc.get(key), kind):
+            raise ResultsError(f"{path}: key {key!r} missing or not a {'JSON object' if kind is dict else 'string'}; "
+                               f"cannot tell which configuration made these results. {RECOVER}")
+    return doc
+
+
+class RunLock:
+    """One writer per run folder: an ``flock`` on ``<run>/.<dataset>.lock`` that names its holder.
+
+    The kernel drops an ``flock`` when its process dies, however it dies, so a lock left by a killed
+    run is free and simply taken over (the file still names the dead holder, which is reported). The
+    file records host, pid, start time and command line, so a refused second run can say who holds it.
+    Works across hosts where the file system supports ``flock`` (local disks; NFS v4 maps it to byte
+    range locks).
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fd: int | None = None
+        self.took_over: dict | None = None
+
+    def holder(self) -> dict | None:
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8") or "null")
+        except (OSError, ValueError):
+            return None
+        return doc if isinstance(doc, dict) else None
+
+    def acquire(self) -> "RunLock":
+        import fcntl
+        import socket
+        import sys
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                h = self.holder() or {}
+                raise ResultsError(
+                    f"{self.path}: this run is being written by another bench process (pid {h.get('pid', '?')} on "
+                    f"{h.get('host', '?')}, since {h.get('started', '?')}: {h.get('command', '?')}); wait for it to "
+                    f"finish or stop it, or use another --run-name") from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:  # the file may have been unlinked by a holder releasing it between our open and flock
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        self._fd = fd
+        self.took_over = self.holder()
+        me = {"host": socket.gethostname(), "pid": os.getpid(),
+              "started": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+              "command": " ".join(["bench", *sys.argv[1:]])[:300]}
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(me).encode(), 0)
+        except OSError:
+            pass  # a full disk: the lock holds all the same, only its holder goes unnamed
+        return self
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)  # unlinked while still held: a waiter re-checks the inode
+        finally:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
 
 
 class ResultsStore:

@@ -5,16 +5,18 @@ cluster worker; :func:`run` plans the sequences that are not finished yet and ha
 """
 from __future__ import annotations
 
+import shutil
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+import warnings
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError
-from bench.results import ResultsStore, RunFolder, tracking_time
+from bench.errors import ConfigError, DataError, ResultsError
+from bench.results import ResultsStore, RunFolder, config_hash, tracking_time
 
 #: a callback invoked after every frame with the number of frames just done (progress bars)
 FrameCallback = Callable[[int], None]
@@ -36,6 +38,8 @@ class RunSpec:
     dtype: str = "float32"
     max_frames: int | None = None
     threads: int | None = None
+    #: write into the run's ``--overwrite`` staging folder (not part of the configuration)
+    staging: bool = False
 
     def __post_init__(self) -> None:
         if self.max_frames is not None and self.max_frames < 1:
@@ -48,7 +52,8 @@ class RunSpec:
         return self.run_name or self.tracker
 
     def folder(self) -> RunFolder:
-        return ResultsStore(self.results).run(self.name, self.dataset)
+        folder = ResultsStore(self.results).run(self.name, self.dataset)
+        return folder.staging() if self.staging else folder
 
     def open_dataset(self):
         import datasets
@@ -69,7 +74,7 @@ class RunSpec:
     def config(self) -> dict:
         from trackers.checkpoint import file_sha256
 
-        cfg = {k: v for k, v in asdict(self).items() if k not in ("results", "run_name", "root")}
+        cfg = {k: v for k, v in asdict(self).items() if k not in ("results", "run_name", "root", "staging")}
         if self.checkpoint and not Path(self.checkpoint).is_file():
             from bench.errors import CheckpointError
 
@@ -101,17 +106,56 @@ def track_sequence(tracker, sequence, dataset: str = "", max_frames: int | None 
     """Initialise on the first ground-truth box, then track every following frame."""
     from datasets.base import prefetch
 
+    label = f"{sequence.dataset or dataset}/{sequence.name}"
     n = len(sequence) if max_frames is None else min(len(sequence), max_frames)
     if n == 0:
-        raise DataError(f"{sequence.dataset or dataset}/{sequence.name}: sequence has no frames")
+        raise DataError(f"{label}: sequence has no frames")
     if len(sequence.ground_truth) == 0 or not np.all(np.isfinite(sequence.ground_truth[0])):
-        raise DataError(f"{sequence.dataset or dataset}/{sequence.name}: no valid first-frame box")
+        raise DataError(f"{label}: no valid first-frame box")
+    wanted = len(sequence.ground_truth) if max_frames is None else min(len(sequence.ground_truth), max_frames)
+    if len(sequence.frames) < wanted:
+        # a result must cover every annotated frame: stop before tracking, not after storing a short file
+        raise DataError(f"{_frame_location(sequence, len(sequence.frames))}: frame missing; {label} has "
+                        f"{len(sequence.frames)} frames for {len(sequence.ground_truth)} ground-truth boxes")
+    _check_init_box(sequence)
     boxes = np.zeros((n, 4))
     times = np.zeros(n)
     conf = np.ones(n)
     updates: list[int] = []
     info = {"dataset": dataset or sequence.dataset, "sequence": sequence.name}
-    for i, image in prefetch(sequence.frames):
+    frames = prefetch(sequence.frames)
+    try:
+        done = _track_frames(tracker, sequence, frames, n, info, boxes, times, conf, updates, on_frame)
+    finally:
+        frames.close()  # stops and joins the decoder thread now, also on Ctrl-C (not at interpreter exit)
+    if done < n:  # a frame source that ran dry before its announced length
+        raise DataError(f"{_frame_location(sequence, done)}: frame missing; {label} ended after {done} of {n} frames")
+    stats = dict(tracker.sequence_stats() or {})
+    if updates:
+        stats["template_update_frames"] = updates
+    return SequenceOutput(sequence.name, boxes, times, conf, updates, stats)
+
+
+def _frame_location(sequence, index: int) -> str:
+    where = getattr(sequence, "frame_location", None)
+    return where(index) if where else f"{sequence.dataset}/{sequence.name} frame {index + 1}"
+
+
+def _check_init_box(sequence) -> None:
+    """The first box must be one a tracker can start from; the error names the ground-truth file and line."""
+    check = getattr(sequence, "check_init_box", None)
+    if check is not None:
+        check()
+        return
+    x, y, w, h = sequence.ground_truth[0]
+    if not (w > 0 and h > 0):
+        raise DataError(f"{sequence.dataset}/{sequence.name}: first box has no area ({x:g},{y:g},{w:g},{h:g})")
+
+
+def _track_frames(tracker, sequence, frames, n, info, boxes, times, conf, updates, on_frame) -> int:
+    """The frame loop of :func:`track_sequence`, filling its arrays; returns the number of frames done."""
+    done = 0
+    for i, image in frames:
         if i >= n:
             break
         t0 = time.perf_counter()
@@ -126,12 +170,10 @@ def track_sequence(tracker, sequence, dataset: str = "", max_frames: int | None 
         times[i] = time.perf_counter() - t0
         boxes[i] = box
         conf[i] = c
+        done += 1
         if on_frame:
             on_frame(1)
-    stats = dict(tracker.sequence_stats() or {})
-    if updates:
-        stats["template_update_frames"] = updates
-    return SequenceOutput(sequence.name, boxes, times, conf, updates, stats)
+    return done
 
 
 # One tracker and dataset per process: building a model is expensive, and a worker runs many sequences.
@@ -150,8 +192,7 @@ def run_task(spec: RunSpec, sequence_name: str, on_frame: FrameCallback | None =
     if folder.is_done(sequence_name):
         return {"sequence": sequence_name, "skipped": True}
     dataset = _cached(("dataset", spec.dataset, spec.root, spec.split), spec.open_dataset)
-    # trackers hold per-sequence state: one per thread (a Dask worker may run tasks in several threads)
-    tracker = _cached(("tracker", spec, threading.get_ident()), spec.build_tracker)
+    tracker = _tracker(spec)  # a Dask worker may run tasks in several threads
     out = track_sequence(tracker, dataset[sequence_name], spec.dataset, spec.max_frames, on_frame)
     folder.write_sequence(sequence_name, out.boxes, out.times, out.stats)
     return {"sequence": sequence_name, "skipped": False, "frames": len(out.times), "fps": out.fps}
@@ -166,10 +207,33 @@ class RunReport:
     sequences: list[str]
 
 
+def requested(spec: RunSpec, sequences: Iterable[str] | None = None) -> list[str]:
+    """The dataset's names for ``sequences`` (all when ``None``), each once, in the order first named.
+
+    A name given twice, or two spellings of one name (``Crossing crossing``), is counted once, with a note.
+    """
+    dataset = _cached(("dataset", spec.dataset, spec.root, spec.split), spec.open_dataset)
+    if not sequences:
+        return dataset.names()
+    names: dict[str, list[str]] = {}
+    for s in sequences:
+        names.setdefault(dataset.resolve_name(s), []).append(s)
+    for name, given in names.items():
+        if len(given) > 1:
+            warnings.warn(f"--sequences names {name} {len(given)} times ({', '.join(given)}); it runs once")
+    return list(names)
+
+
+def check_opens(spec: RunSpec, names: list[str]) -> None:
+    """Read the first requested sequence's annotations: a wrong root or layout fails before any write."""
+    if names:
+        dataset = _cached(("dataset", spec.dataset, spec.root, spec.split), spec.open_dataset)
+        dataset.load(names[0])
+
+
 def plan(spec: RunSpec, sequences: Iterable[str] | None = None) -> tuple[list[str], list[str]]:
     """Split the requested sequences into (to do, already finished)."""
-    dataset = _cached(("dataset", spec.dataset, spec.root, spec.split), spec.open_dataset)
-    names = [dataset.resolve_name(s) for s in sequences] if sequences else dataset.names()
+    names = requested(spec, sequences)
     folder = spec.folder()
     done = [n for n in names if folder.is_done(n)]
     return [n for n in names if n not in set(done)], done
@@ -177,14 +241,67 @@ def plan(spec: RunSpec, sequences: Iterable[str] | None = None) -> tuple[list[st
 
 def run(spec: RunSpec, sequences: Iterable[str] | None = None, progress: bool = True,
         overwrite: bool = False, executor: Any = None) -> RunReport:
-    """Run ``spec`` over the dataset, skipping finished sequences; ``executor`` defaults to this process."""
-    folder = spec.folder()
-    folder.start(spec.config(), overwrite=overwrite)
-    todo, done = plan(spec, sequences)
+    """Run ``spec`` over the dataset, skipping finished sequences; ``executor`` defaults to this process.
+
+    Everything the command names is checked before the store is touched: the checkpoint file, the
+    dataset root and split, every sequence name, and (in this process) that the tracker builds with its
+    weights. One process at a time writes a run folder (its lock names the holder). ``overwrite`` builds
+    the new results beside the old ones and swaps them in only once every sequence is finished, so a
+    failed or interrupted ``--overwrite`` leaves the old results as they were.
+    """
+    config = spec.config()
+    names = requested(spec, sequences)
+    check_opens(spec, names)
     if executor is None:
         executor = LocalExecutor()
-    executor.run(spec, todo, progress=progress)
-    return RunReport(spec, folder, todo, done, done + todo)
+        _tracker(spec)
+    final = replace(spec, staging=False).folder()
+    with final.lock() as lock:
+        if lock.took_over:
+            h = lock.took_over
+            warnings.warn(f"{lock.path}: took over the lock of pid {h.get('pid', '?')} on {h.get('host', '?')} "
+                          f"(started {h.get('started', '?')}), which ended without releasing it")
+        final.recover_swap()
+        work = replace(spec, staging=overwrite)
+        target = work.folder()
+        if overwrite:
+            resumable = _manifest_hash(target) == config_hash(config)
+            target.start(config, overwrite=not resumable)
+        else:
+            final.start(config)
+            if final.staging().path.is_dir():
+                warnings.warn(f"{final.staging().path}: an interrupted --overwrite of this run is pending; "
+                              "rerun with --overwrite to finish it")
+        done = [n for n in names if target.is_done(n)]
+        todo = [n for n in names if n not in set(done)]
+        try:
+            executor.run(work, todo, progress=progress)
+        except BaseException:
+            if overwrite and not target.finished():  # nothing of the replacement worth keeping
+                shutil.rmtree(target.path, ignore_errors=True)
+            raise
+        if overwrite:
+            same = _manifest_hash(final) == config_hash(config)
+            keep = [s for s in final.finished() if s not in set(names)] if same else []
+            dropped = final.replace_with(target, keep)
+            if dropped:
+                warnings.warn(f"--overwrite: {len(dropped)} finished sequence(s) of the earlier configuration "
+                              f"were not rerun and are dropped: {', '.join(dropped[:10])}"
+                              f"{', ...' if len(dropped) > 10 else ''}")
+    return RunReport(spec, final, todo, done, done + todo)
+
+
+def _manifest_hash(folder: RunFolder) -> str | None:
+    """The folder's recorded configuration hash; ``None`` where there is none or it cannot be read."""
+    try:
+        return folder.manifest().get("config_hash")
+    except ResultsError:
+        return None
+
+
+def _tracker(spec: RunSpec):
+    """This thread's tracker for ``spec`` (one per thread: trackers hold per-sequence state)."""
+    return _cached(("tracker", replace(spec, staging=False), threading.get_ident()), spec.build_tracker)
 
 
 class LocalExecutor:

@@ -6,7 +6,82 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench.errors import ResultsError
+from bench.errors import ConfigError, ResultsError
+
+
+# --- numeric options: one check per meaning, the same in every command ------------------------------
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1 (``--max-frames``, ``--threads``, ``--workers``)."""
+    n = _whole_number(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number >= 0 (``--warmup``, ``--bootstrap``, ``--seed``)."""
+    n = _whole_number(text)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (timeouts, energies)."""
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (x > 0 and x != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number above 0, got {text}")
+    return x
+
+
+# --- outputs never land on inputs ---------------------------------------------------------------------
+
+def _resolved(path: str | os.PathLike) -> Path:
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def check_outputs(outputs: dict[str, str | os.PathLike | None], inputs: dict[str, str | os.PathLike | None]) -> None:
+    """Refuse, before anything is written, an output path that is one of the inputs or lies inside one.
+
+    ``outputs`` and ``inputs`` map the flag that names each path (``--out``, ``--video``) to the path; ``None``
+    entries are ignored. Two outputs naming the same file are refused too. Links are followed, so a second
+    name for an input is caught as well.
+    """
+    seen: dict[Path, str] = {}
+    ins = {flag: _resolved(p) for flag, p in inputs.items() if p}
+    real_ins = {flag: Path(os.path.realpath(p)) for flag, p in ins.items()}
+    for flag, path in outputs.items():
+        if not path:
+            continue
+        out, real_out = _resolved(path), Path(os.path.realpath(_resolved(path)))
+        if real_out in seen or out in seen:
+            raise ConfigError(f"{flag} {path}: the same file as {seen.get(real_out) or seen.get(out)}")
+        seen[out] = seen[real_out] = flag
+        for in_flag, src in ins.items():
+            real_src = real_ins[in_flag]
+            if out == src or real_out == real_src or _same_file(out, src):
+                raise ConfigError(f"{flag} {path}: is the input named by {in_flag}; choose another output path")
+            if src.is_dir() and (real_src in real_out.parents or src in out.parents):
+                raise ConfigError(f"{flag} {path}: lies inside the input folder {in_flag} {src}; "
+                                  "choose an output path outside it")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def add_tracker_options(p: argparse.ArgumentParser, required: bool = True, threads: bool = True) -> None:
@@ -18,17 +93,13 @@ def add_tracker_options(p: argparse.ArgumentParser, required: bool = True, threa
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16", "float64"],
                    help="model precision; float64 is the bit-exact verification mode")
     if threads:
-        p.add_argument("--threads", type=int, metavar="N",
+        p.add_argument("--threads", type=positive_int, metavar="N",
                        help="torch CPU threads (default: torch's own); 1 keeps timings steady on a busy machine")
 
 
 def apply_threads(args: argparse.Namespace) -> None:
     """``--threads N``: set torch's CPU thread count for this process."""
     if getattr(args, "threads", None):
-        if args.threads < 1:
-            from bench.errors import ConfigError
-
-            raise ConfigError(f"--threads must be at least 1, got {args.threads}")
         import torch
 
         torch.set_num_threads(args.threads)

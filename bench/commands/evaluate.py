@@ -5,7 +5,8 @@ import argparse
 import sys
 from typing import Any
 
-from bench.commands._common import add_json_option, add_results_option, results_path, write_json
+from bench.commands._common import (add_json_option, add_results_option, non_negative_int, results_path,
+                                    write_json)
 from bench.errors import ConfigError
 
 _MAIN_KEYS = ("auc", "ao", "eao", "accuracy")
@@ -27,11 +28,11 @@ def register(sub) -> None:
     p.add_argument("--tracker", "-t", action="append", help="only these trackers (repeatable)")
     p.add_argument("--attributes", action="store_true", help="also score each attribute subset (LaSOT, TNL2K, "
                                                               "OTB, UAV123)")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+    p.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="N",
                    help="bootstrap confidence intervals over sequences with N resamples (e.g. 1000)")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"),
                    help="paired bootstrap comparison of trackers A and B on the same sequences")
-    p.add_argument("--seed", type=int, default=0, help="random seed of the bootstrap (default 0)")
+    p.add_argument("--seed", type=non_negative_int, default=0, help="random seed of the bootstrap (default 0)")
     p.add_argument("--per-sequence", action="store_true", help="include per-sequence figures in the JSON")
     add_json_option(p)
     p.set_defaults(func=main)

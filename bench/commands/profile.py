@@ -5,7 +5,8 @@ import argparse
 import sys
 
 from bench.commands._common import (add_dataset_options, add_json_option, add_results_option, add_tracker_options,
-                                    apply_threads, results_path, write_json)
+                                    apply_threads, check_outputs, non_negative_int, positive_float, results_path,
+                                    write_json)
 
 
 def register(sub) -> None:
@@ -17,12 +18,12 @@ def register(sub) -> None:
     add_dataset_options(p)
     add_results_option(p, "results store folder")
     p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
-    p.add_argument("--max-frames", type=int, default=100,
+    p.add_argument("--max-frames", type=non_negative_int, default=100,
                    help="frames in total over the sequences (default 100; 0 = all frames)")
     p.add_argument("--energy-preset", default="fp32", choices=["fp32", "fp16", "int8"],
                    help="45 nm energy constants (Horowitz 2014): fp32 4.6/0.9 pJ, fp16 1.5/0.4, int8 0.23/0.03")
-    p.add_argument("--e-mac", type=float, help="user-defined energy per MAC in pJ (overrides the preset)")
-    p.add_argument("--e-ac", type=float, help="user-defined energy per accumulate in pJ (overrides the preset)")
+    p.add_argument("--e-mac", type=positive_float, help="user-defined energy per MAC in pJ (overrides the preset)")
+    p.add_argument("--e-ac", type=positive_float, help="user-defined energy per accumulate in pJ (overrides the preset)")
     p.add_argument("--memory", action="store_true", help="add the memory-access energy term")
     p.add_argument("--histogram", action="store_true", help="record spike-level histograms per neuron")
     p.add_argument("--pair-rule", default="first", choices=["first", "product", "max"],
@@ -30,7 +31,7 @@ def register(sub) -> None:
     p.add_argument("--mode", default="auto", choices=["auto", "full", "cheap"],
                    help="full: count every operator on every frame (slow); auto: once per signature")
     p.add_argument("--no-latency", action="store_true", help="skip the (unprofiled) latency pass")
-    p.add_argument("--warmup", type=int, default=5, help="warm-up frames before the latency pass")
+    p.add_argument("--warmup", type=non_negative_int, default=5, help="warm-up frames before the latency pass")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_json_option(p)
     p.set_defaults(func=main)
@@ -42,19 +43,22 @@ def main(args: argparse.Namespace) -> int:
     from bench.efficiency.profile import format_profile, profile_tracker, write_profile
     from bench.errors import ConfigError
 
-    if args.max_frames is not None and args.max_frames < 0 or args.max_frames == 1:
+    if args.max_frames == 1:
         raise ConfigError(f"--max-frames must be 0 (all) or at least 2 (one init frame and one tracked frame), "
                           f"got {args.max_frames}")
     max_frames = args.max_frames or None
     from bench.efficiency.energy import constants
 
     constants(args.energy_preset, args.e_mac, args.e_ac)   # bad constants fail before any tracking
+    check_outputs({"--json": None if args.json == "-" else args.json}, {"--checkpoint": args.checkpoint})
+    dataset = datasets.create_dataset(args.dataset, root=args.root, split=args.split)
+    for name in args.sequences or ():
+        dataset.resolve_name(name)   # a mistyped name fails before the model is built
     apply_threads(args)
     # the engine measures firing rates itself; the tracker's own recorder would only add hook time
     own_rates_off = {"record_sfr": False} if trackers.TRACKERS.get(args.tracker).meta.get("spiking") else {}
     tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
                                       dtype=args.dtype, trust_checkpoint=args.trust_checkpoint, **own_rates_off)
-    dataset = datasets.create_dataset(args.dataset, root=args.root, split=args.split)
     doc = profile_tracker(tracker, dataset, max_frames=max_frames, sequences=args.sequences,
                           energy_preset=args.energy_preset, e_mac=args.e_mac, e_ac=args.e_ac, memory=args.memory,
                           latency=not args.no_latency, warmup=args.warmup, histogram=args.histogram,

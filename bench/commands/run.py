@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from bench.commands._common import (add_dataset_options, add_json_option, add_results_option, add_tracker_options,
-                                    results_path, write_json)
+                                    positive_int, results_path, write_json)
 
 
 def register(sub) -> None:
@@ -17,13 +17,14 @@ def register(sub) -> None:
     add_results_option(p, "results store folder")
     p.add_argument("--run-name", help="name of this run's folder in the store (default: the tracker name)")
     p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
-    p.add_argument("--max-frames", type=int, help="track at most this many frames per sequence (smoke tests)")
+    p.add_argument("--max-frames", type=positive_int, help="track at most this many frames per sequence (smoke tests)")
     p.add_argument("--protocol", help="accuracy protocol for the summary (default: the dataset's own)")
-    p.add_argument("--overwrite", action="store_true", help="discard existing results of this run and redo them")
+    p.add_argument("--overwrite", action="store_true",
+                   help="redo this run's results; the old ones stay in place until the new ones are complete")
     p.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="where sequences run: this process, or a Dask cluster (pip install '.[dask]')")
     p.add_argument("--scheduler", help="Dask scheduler address (with --executor dask)")
-    p.add_argument("--workers", type=int, help="local Dask cluster size (with --executor dask, no --scheduler)")
+    p.add_argument("--workers", type=positive_int, help="local Dask cluster size (with --executor dask, no --scheduler)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_json_option(p)
     p.set_defaults(func=main)
