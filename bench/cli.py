@@ -85,6 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench: interrupted; finished sequences are kept, rerun to resume", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `bench ... | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")
+        return 141
     except OSError as e:  # the file system said no where no check of ours expected it: name the file
         if args.verbose:
             raise

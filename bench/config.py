@@ -23,6 +23,8 @@ def config_path() -> Path | None:
     env = os.environ.get("BENCH_CONFIG")
     if env:
         p = Path(env).expanduser()
+        if p.is_dir():
+            raise ConfigError(f"BENCH_CONFIG={env}: is a folder, expected a TOML file")
         if not p.is_file():
             raise ConfigError(f"BENCH_CONFIG={env}: no such file")
         return p
@@ -36,9 +38,33 @@ def config_path() -> Path | None:
 def _load(path: str) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
-            return tomllib.load(f)
+            doc = tomllib.load(f)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: {e}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text (TOML files are UTF-8)") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
+    _check_types(path, doc)
+    return doc
+
+
+def _check_types(path: str, doc: dict[str, Any]) -> None:
+    """The keys the suite reads, with the types it needs; a wrong one is named with its key."""
+    def need(ok: bool, key: str, what: str, value: Any) -> None:
+        if not ok:
+            raise ConfigError(f"{path}: key {key} must be {what}, got {type(value).__name__} {value!r}")
+
+    if "results" in doc:
+        need(isinstance(doc["results"], str) and doc["results"] != "", "results", "a folder path (string)",
+             doc["results"])
+    sets = doc.get("datasets", {})
+    need(isinstance(sets, dict), "datasets", "a table ([datasets.NAME] root = ...)", sets)
+    for name, entry in sets.items():
+        need(isinstance(entry, dict), f"datasets.{name}", "a table (root = \"...\")", entry)
+        if "root" in entry:
+            need(isinstance(entry["root"], str) and entry["root"] != "", f"datasets.{name}.root",
+                 "a folder path (string)", entry["root"])
 
 
 def load_config() -> dict[str, Any]:

@@ -94,7 +94,18 @@ def _index_folder(folder: Path) -> tuple[dict[str, list[Path]], dict[str, Path]]
                 files.setdefault(normalise_name(name), []).extend(reps)
     for k in files:
         files[k].sort(key=_rep_number)
+        _refuse_two_files_for_one_run(files[k])
     return files, plain
+
+
+def _refuse_two_files_for_one_run(paths: list[Path]) -> None:
+    """``Couple.txt`` beside ``COUPLE.txt`` (or ``Human4-2.txt`` beside ``Human4_2.txt``) name one sequence:
+    which one a directory listing gives first is an accident, and got10k-val would average them as two
+    runs. Refuse, naming both."""
+    for a, b in zip(paths, paths[1:]):
+        if _rep_number(a) == _rep_number(b):
+            raise ResultsError(f"{a} and {b.name}: two result files for one sequence (names match without regard "
+                               f"to case and -/_); keep one")
 
 
 def glob_escape(s: str) -> str:

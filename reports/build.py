@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -33,13 +35,34 @@ def summary(data: ReportData) -> dict[str, Any]:
 
 def write_report(data: ReportData, out: str | os.PathLike, formats: Sequence[str] = ("png", "pdf"),
                  plots: bool = True) -> dict[str, Any]:
-    """Write everything under ``out``; returns ``{"files": [...], **summary}``."""
+    """Write everything under ``out``; returns ``{"files": [...], **summary}``.
+
+    The whole report is built in a hidden folder beside ``out`` and its files are moved in only once
+    every one of them is written: a report that fails halfway leaves an earlier report as it was, never
+    a new workbook beside old figures. Other files in ``out`` are left alone.
+    """
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
+    try:
+        files = _write_all(data, stage, formats, plots)
+        result = {"files": [str(out / f.relative_to(stage)) for f in files], **summary(data)}
+        atomic_write_json(stage / "report.json", {**result, "files": result["files"]})
+        result["files"].append(str(out / "report.json"))
+        for f in [*files, stage / "report.json"]:
+            target = out / f.relative_to(stage)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return result
+
+
+def _write_all(data: ReportData, out: Path, formats: Sequence[str], plots: bool) -> list[Path]:
     from reports.excel import write_workbook
     from reports.tables import leaderboard_latex, leaderboard_markdown
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    files = [write_workbook(data, out / WORKBOOK)]
+    files = [Path(write_workbook(data, out / WORKBOOK))]
     md, tex = out / "leaderboard.md", out / "leaderboard.tex"
     atomic_write_text(md, leaderboard_markdown(data))
     atomic_write_text(tex, leaderboard_latex(data))
@@ -47,9 +70,5 @@ def write_report(data: ReportData, out: str | os.PathLike, formats: Sequence[str
     if plots and formats:
         from reports.plots import plot_all
 
-        files += plot_all(data, out / FIGURES, formats)
-    result = {"files": [str(f) for f in files], **summary(data)}
-    js = out / "report.json"
-    atomic_write_json(js, result)
-    result["files"].append(str(js))
-    return result
+        files += [Path(f) for f in plot_all(data, out / FIGURES, formats)]
+    return files

@@ -27,13 +27,14 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Any:
         raise CheckpointError(f"{path}: checkpoint not found")
     if path.stat().st_size == 0:
         raise CheckpointError(f"{path}: checkpoint is empty")
+    _check_format(path)
     try:
         with warnings.catch_warnings():   # a corrupt file's "pickle protocol 33" note: the error below says it
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             return torch.load(path, map_location="cpu", weights_only=not trust)
     except pickle.UnpicklingError as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        if not trust and "weights_only" in str(e):
+        if not trust and "weights_only" in str(e) and "GLOBAL" in str(e):
             raise CheckpointError(
                 f"{path}: holds objects beyond tensors and plain types, refused under weights_only "
                 f"({first[:120]}); pass --trust-checkpoint only if you trust this file") from None
@@ -44,6 +45,32 @@ def load_checkpoint(path: str | os.PathLike, trust: bool = False) -> Any:
     except Exception as e:   # garbage bytes reach the unpickler's internals (IndexError, KeyError, ...)
         msg = " ".join(str(e).split())[:120] or "no message"
         raise CheckpointError(f"{path}: not a readable torch checkpoint ({type(e).__name__}: {msg})") from None
+
+
+#: how a torch checkpoint file begins: a zip archive (torch >= 1.6) or a pickle, protocol 2 or later
+_TORCH_MAGIC = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
+
+
+def _check_format(path: Path) -> None:
+    """Name what the file is when it is plainly no checkpoint (a Git LFS pointer, a text or HTML page),
+    instead of letting the unpickler fail on it; advice to trust such a file would help nobody."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot read the checkpoint ({e.strerror or e})") from None
+    if head.startswith(_TORCH_MAGIC):
+        return
+    if head.startswith(b"version https://git-lfs"):
+        raise CheckpointError(f"{path}: a Git LFS pointer, not the checkpoint itself; fetch the file "
+                              f"(`git lfs pull`) or download the weights")
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # binary of some other kind: the unpickler's own error says more
+    if "\0" not in text:
+        first = " ".join(text.strip().split())[:60]
+        raise CheckpointError(f"{path}: a text file ({first!r}...), not a torch checkpoint")
 
 
 def extract_state_dict(obj: Any, keys: Iterable[str] = STATE_DICT_KEYS, source: str = "checkpoint") -> dict:

@@ -77,6 +77,22 @@ def check_outputs(outputs: dict[str, str | os.PathLike | None], inputs: dict[str
                                   "choose an output path outside it")
 
 
+def check_json_output(path: str | None, results: str | os.PathLike | None, **inputs: str | None) -> None:
+    """``--json PATH``: never one of the inputs, never a file the results store owns (a ``<seq>.txt``,
+    ``run.json``, ...), though a summary beside the runs (``results/eval.json``) is fine."""
+    if not path or path == "-":
+        return
+    check_outputs({"--json": path}, {f"--{k.replace('_', '-')}": v for k, v in inputs.items()})
+    p = _resolved(path)
+    if Path(path).is_dir():
+        raise ConfigError(f"--json {path}: is a folder; name a file")
+    if results and p.is_file():
+        root, real = Path(os.path.realpath(results)), Path(os.path.realpath(p))
+        in_run_folder = real.parent != root and (real.parent / "run.json").is_file()
+        if root in real.parents and (real.suffix == ".txt" or in_run_folder):
+            raise ConfigError(f"--json {path}: would overwrite a file of the results store; choose another path")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)

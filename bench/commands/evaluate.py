@@ -5,8 +5,8 @@ import argparse
 import sys
 from typing import Any
 
-from bench.commands._common import (add_json_option, add_results_option, non_negative_int, results_path,
-                                    write_json)
+from bench.commands._common import (add_json_option, add_results_option, check_json_output, non_negative_int,
+                                    results_path, write_json)
 from bench.errors import ConfigError
 
 _MAIN_KEYS = ("auc", "ao", "eao", "accuracy")
@@ -51,15 +51,17 @@ def _protocols(value: str | None) -> list[str | None]:
     if value.strip().lower() == "all":
         return [e.name for e in PROTOCOLS.entries() if e.meta.get("kind") == "ope"]
     names = [v.strip() for v in value.split(",") if v.strip()]
-    return [PROTOCOLS.get(n).name for n in names]  # unknown names fail here, listing the known ones
+    if not names:
+        raise ConfigError(f"--protocol {value!r}: names no protocol (see `bench list protocols`)")
+    # unknown names fail here, listing the known ones; a name given twice is scored once
+    return list(dict.fromkeys(PROTOCOLS.get(n).name for n in names))
 
 
 def main(args: argparse.Namespace) -> int:
     from bench.evaluation import evaluate_many
 
-    if args.bootstrap < 0:
-        raise ConfigError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     protocols = _protocols(args.protocol)
+    check_json_output(args.json, results_path(args), annotations=args.annotations, root=args.root)
     trackers = args.tracker
     if args.compare and trackers:
         trackers = list(dict.fromkeys(trackers + list(args.compare)))

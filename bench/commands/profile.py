@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from bench.commands._common import (add_dataset_options, add_json_option, add_results_option, add_tracker_options,
-                                    apply_threads, check_outputs, non_negative_int, positive_float, results_path,
+                                    apply_threads, check_json_output, non_negative_int, positive_float, results_path,
                                     write_json)
 
 
@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
     from bench.efficiency.energy import constants
 
     constants(args.energy_preset, args.e_mac, args.e_ac)   # bad constants fail before any tracking
-    check_outputs({"--json": None if args.json == "-" else args.json}, {"--checkpoint": args.checkpoint})
+    check_json_output(args.json, results_path(args), checkpoint=args.checkpoint)
     dataset = datasets.create_dataset(args.dataset, root=args.root, split=args.split)
     for name in args.sequences or ():
         dataset.resolve_name(name)   # a mistyped name fails before the model is built

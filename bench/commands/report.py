@@ -4,7 +4,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_json_option, add_results_option, results_path, write_json
+from pathlib import Path
+
+from bench.commands._common import (add_json_option, add_results_option, check_json_output, check_outputs,
+                                    results_path, write_json)
 from bench.errors import ConfigError
 
 
@@ -50,6 +53,14 @@ def main(args: argparse.Namespace) -> int:
     from reports.model import benchmark_label, metric_label
     from reports.published import DEFAULT_FILE, load_published, relevant_published
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {args.out}: is a file; the report is a folder (workbook, tables, figures)")
+    check_outputs({"--out": args.out}, {"--results": results_path(args),
+                                       **{f"--annotations {k}": v for k, v in _pairs(args.annotations,
+                                                                                    "annotations").items()},
+                                       **{f"--root {k}": v for k, v in _pairs(args.root, "root").items()}})
+    check_json_output(args.json, results_path(args))
     protocols = {}
     for it in args.protocol:
         k, v = it.split("=", 1) if "=" in it else ("*", it)

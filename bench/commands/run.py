@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from bench.commands._common import (add_dataset_options, add_json_option, add_results_option, add_tracker_options,
-                                    positive_int, results_path, write_json)
+                                    check_json_output, positive_int, results_path, write_json)
 
 
 def register(sub) -> None:
@@ -47,9 +47,14 @@ def main(args: argparse.Namespace) -> int:
                    run_name=args.run_name, root=args.root, split=args.split, checkpoint=args.checkpoint,
                    trust_checkpoint=args.trust_checkpoint, device=args.device, dtype=args.dtype,
                    max_frames=args.max_frames, threads=args.threads)
-    import trackers  # noqa: F401  (fail fast on an unknown tracker name, before touching the store)
+    import trackers
+    from bench.metrics import PROTOCOLS
 
+    # names and output paths fail fast, before the store is touched
     trackers.TRACKERS.get(args.tracker)
+    if args.protocol:
+        PROTOCOLS.get(args.protocol)
+    check_json_output(args.json, spec.results, checkpoint=args.checkpoint)
     report = run(spec, sequences=args.sequences, progress=not args.no_progress and sys.stderr.isatty(),
                  overwrite=args.overwrite, executor=make_executor(args))
     dataset = spec.open_dataset()

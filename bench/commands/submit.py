@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import argparse
 
-from bench.commands._common import add_results_option, results_path
+from pathlib import Path
+
+from bench.commands._common import add_results_option, check_outputs, results_path
 from bench.errors import ConfigError
 
 
@@ -24,11 +26,17 @@ def main(args: argparse.Namespace) -> int:
     from bench import submission
     from bench.evaluation import find_results
 
+    if Path(args.out).is_dir():
+        raise ConfigError(f"--out {args.out}: is a folder; name the zip file to write")
+    if not args.out.lower().endswith(".zip"):
+        raise ConfigError(f"--out {args.out}: the server takes a .zip file; name it <something>.zip")
     found = find_results(results_path(args), args.dataset, [args.tracker] if args.tracker else None)
     if len(found) > 1:
         raise ConfigError(f"{results_path(args)}: results of {len(found)} trackers ({', '.join(t.name for t in found)}); "
                           "choose one with --tracker")
     tracker = found[0]
+    # the zip goes beside the results, never in their folder (it would pack or overwrite itself)
+    check_outputs({"--out": args.out}, {"--results": tracker.folder, "--root": args.root})
     expected = counts = None
     if args.root:
         import datasets

@@ -328,6 +328,13 @@ def supervised_sequence(s: SequenceInput) -> SupervisedSequence:
             raise DataError(f"sequence {s.name}: no trajectories")
         trajs = [s.pred] + list(s.extra_preds)
     regions = [as_regions(t, f"{s.name}/repetition{k + 1}") for k, t in enumerate(trajs)]
+    for k, traj in enumerate(regions):
+        # a reset-based run starts with the initialisation marker ``1``; a box there means one-pass (OPE)
+        # results, whose failures were never reset: an EAO computed from them would be meaningless
+        if traj and not (traj[0].kind == "special" and traj[0].code == SPECIAL_INIT):
+            raise DataError(f"sequence {s.name} (repetition {k + 1}): not a reset-based trajectory (frame 1 holds "
+                            f"a box, not the initialisation marker 1); reset-based VOT protocols need the results "
+                            f"of a reset-based run (`bench vot run`); score one-pass results with an OPE protocol")
     return SupervisedSequence(s.name, gt, _size(s), regions)
 
 
