@@ -115,9 +115,9 @@ def track_sequence(tracker, sequence, dataset: str = "", max_frames: int | None 
     wanted = len(sequence.ground_truth) if max_frames is None else min(len(sequence.ground_truth), max_frames)
     if len(sequence.frames) < wanted:
         # a result must cover every annotated frame: stop before tracking, not after storing a short file
-        raise DataError(f"{_frame_location(sequence, len(sequence.frames))}: frame missing; {label} has "
+        raise DataError(f"{sequence.frame_location(len(sequence.frames))}: frame missing; {label} has "
                         f"{len(sequence.frames)} frames for {len(sequence.ground_truth)} ground-truth boxes")
-    _check_init_box(sequence)
+    sequence.check_init_box()  # names the ground-truth file and line
     boxes = np.zeros((n, 4))
     times = np.zeros(n)
     conf = np.ones(n)
@@ -129,27 +129,11 @@ def track_sequence(tracker, sequence, dataset: str = "", max_frames: int | None 
     finally:
         frames.close()  # stops and joins the decoder thread now, also on Ctrl-C (not at interpreter exit)
     if done < n:  # a frame source that ran dry before its announced length
-        raise DataError(f"{_frame_location(sequence, done)}: frame missing; {label} ended after {done} of {n} frames")
+        raise DataError(f"{sequence.frame_location(done)}: frame missing; {label} ended after {done} of {n} frames")
     stats = dict(tracker.sequence_stats() or {})
     if updates:
         stats["template_update_frames"] = updates
     return SequenceOutput(sequence.name, boxes, times, conf, updates, stats)
-
-
-def _frame_location(sequence, index: int) -> str:
-    where = getattr(sequence, "frame_location", None)
-    return where(index) if where else f"{sequence.dataset}/{sequence.name} frame {index + 1}"
-
-
-def _check_init_box(sequence) -> None:
-    """The first box must be one a tracker can start from; the error names the ground-truth file and line."""
-    check = getattr(sequence, "check_init_box", None)
-    if check is not None:
-        check()
-        return
-    x, y, w, h = sequence.ground_truth[0]
-    if not (w > 0 and h > 0):
-        raise DataError(f"{sequence.dataset}/{sequence.name}: first box has no area ({x:g},{y:g},{w:g},{h:g})")
 
 
 def _track_frames(tracker, sequence, frames, n, info, boxes, times, conf, updates, on_frame) -> int:
@@ -160,6 +144,7 @@ def _track_frames(tracker, sequence, frames, n, info, boxes, times, conf, update
             break
         t0 = time.perf_counter()
         if i == 0:
+            sequence.check_init_box(image.shape[:2])  # now that the image size is known
             tracker.initialize(image, tuple(sequence.ground_truth[0]), info)
             box, c = tuple(sequence.ground_truth[0]), 1.0
         else:

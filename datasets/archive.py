@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 import threading
 import zipfile
+import zlib
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Iterable
@@ -17,9 +19,30 @@ from typing import Iterable
 import numpy as np
 
 from bench.errors import DataError
-from datasets.base import decode_image
+from datasets.base import decode_image, decode_text
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png")
+
+#: what zipfile raises on a damaged archive or member (a bad deflate stream is a bare zlib.error; an
+#: encrypted member a RuntimeError; an unknown compression method NotImplementedError)
+ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
+              ValueError, struct.error)
+
+
+def zip_problem(e: BaseException) -> str:
+    """A short reason for a zip error: ``Bad CRC-32``, ``truncated``, ``invalid deflate data ...``."""
+    if isinstance(e, EOFError):
+        return "truncated"
+    if isinstance(e, zlib.error):
+        return f"invalid deflate data: {str(e).rpartition(': ')[2]}"
+    if isinstance(e, NotImplementedError):
+        return "unsupported compression method"
+    if isinstance(e, RuntimeError) and "encrypted" in str(e):
+        return "encrypted, needs a password"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    text = str(e).split(" for file ")[0]  # "Bad CRC-32 for file 'x'": the member is named already
+    return text or type(e).__name__
 
 
 class ZipArchive:
@@ -32,8 +55,8 @@ class ZipArchive:
                 self._names = zf.namelist()
         except FileNotFoundError:
             raise DataError(f"{self.path}: archive not found") from None
-        except (zipfile.BadZipFile, OSError) as e:
-            raise DataError(f"{self.path}: not a readable zip archive ({e})") from None
+        except ZIP_ERRORS as e:  # truncated (no central directory), not a zip, a folder
+            raise DataError(f"{self.path}: not a readable zip archive ({zip_problem(e)})") from None
         self._members = set(self._names)
         self._local = threading.local()
         self._folders: dict[str, list[str]] | None = None
@@ -55,11 +78,19 @@ class ZipArchive:
             raise DataError(f"{self.path}:{member}: not in the archive")
         try:
             return self._handle().read(member)
-        except (zipfile.BadZipFile, OSError, EOFError) as e:  # truncated or corrupt member
-            raise DataError(f"{self.path}:{member}: unreadable ({e})") from None
+        except OSError as e:  # the file itself (gone, permissions, I/O error), not its content
+            zf, self._local.zf = getattr(self._local, "zf", None), None  # reopen on the next read
+            if zf is not None:
+                zf.close()
+            raise DataError(f"{self.path}: cannot read member {member} ({e.strerror or e})") from None
+        except ZIP_ERRORS as e:  # CRC mismatch, bad deflate stream, truncated member
+            raise DataError(f"{self.path}: member {member} is corrupt ({zip_problem(e)})") from None
 
-    def read_text(self, member: str) -> str:
-        return self.read(member).decode("utf-8", errors="replace")
+    def read_text(self, member: str, strict: bool = False) -> str:
+        return decode_text(self.read(member), f"{self.path}:{member}", strict)
+
+    def location(self, member: str) -> str:
+        return f"{self.path}:{member}"
 
     def folders(self) -> dict[str, list[str]]:
         """Member names grouped by their folder ("" = archive root); built once (GOT-10k train zips hold
@@ -104,6 +135,9 @@ class ZipFrames:
     def read(self, index: int) -> np.ndarray:
         member = self.members[index]
         return decode_image(self.archive.read(member), f"{self.archive.path}:{member}")
+
+    def location(self, index: int) -> str:
+        return self.archive.location(self.members[index])
 
     def __repr__(self) -> str:
         return f"ZipFrames({len(self)} frames from {self.archive.path})"

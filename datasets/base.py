@@ -8,6 +8,7 @@ from __future__ import annotations
 import abc
 import os
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -48,7 +49,31 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
         raise DataError(f"{path}: frame not found") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, expected an image") from None
+    except OSError as e:
+        raise DataError(f"{path}: unreadable frame ({e.strerror or e})") from None
     return decode_image(data, str(path))
+
+
+def read_text_file(path: str | os.PathLike, strict: bool = True) -> str:
+    """The text of ``path``; a missing, folder, unreadable or (``strict``) non-UTF-8 file -> DataError."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected a text file") from None
+    except OSError as e:
+        raise DataError(f"{path}: unreadable ({e.strerror or e})") from None
+    return decode_text(data, str(path), strict)
+
+
+def decode_text(data: bytes, source: str, strict: bool = True) -> str:
+    """UTF-8 text (a BOM is dropped); with ``strict`` a bad byte -> DataError naming ``source:line``."""
+    try:
+        return data.decode("utf-8-sig", errors="strict" if strict else "replace")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise DataError(f"{source}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x})") from None
 
 
 class FileFrames:
@@ -62,6 +87,9 @@ class FileFrames:
 
     def read(self, index: int) -> np.ndarray:
         return read_image(self.paths[index])
+
+    def location(self, index: int) -> str:
+        return os.fspath(self.paths[index])
 
     def __repr__(self) -> str:
         first = self.paths[0] if self.paths else "-"
@@ -86,6 +114,13 @@ class Sequence:
     language: str | None = None
     dataset: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    #: the ground-truth text file (``zip:member`` inside an archive), for errors naming ``file:line``
+    gt_path: str | None = None
+    #: file line of ground-truth row 0 (OTB Tiger1 drops 5 rows: 6)
+    gt_first_line: int = 1
+    #: file line of each row where rows are not consecutive lines (NfS 240-fps files); rows past its
+    #: end are not in the file (GOT-10k / TrackingNet test: only the first box is)
+    gt_lines: Seq[int] | None = None
 
     def __len__(self) -> int:
         return len(self.frames)
@@ -93,6 +128,64 @@ class Sequence:
     @property
     def init_box(self) -> np.ndarray:
         return self.ground_truth[0]
+
+    @property
+    def label(self) -> str:
+        return f"{self.dataset}/{self.name}"
+
+    def gt_location(self, row: int) -> str:
+        """``"<gt file>:<line>"`` of ground-truth row ``row`` (0-based), where the adapter knows it."""
+        if self.gt_path is not None and row >= 0:
+            if self.gt_lines is None:
+                return f"{self.gt_path}:{self.gt_first_line + row}"
+            if row < len(self.gt_lines):
+                return f"{self.gt_path}:{int(self.gt_lines[row])}"
+        return f"{self.label} ground-truth row {row + 1}"
+
+    def frame_location(self, index: int) -> str:
+        """The file (or ``archive:member``) expected for frame ``index`` (0-based), where known; past the
+        frames found, the next name of consecutively numbered frames (``00000004.jpg`` after ``...3.jpg``)."""
+        where = getattr(self.frames, "location", None)
+        n = len(self.frames)
+        found = None
+        if where is not None and 0 <= index < n:
+            found = where(index)
+        elif where is not None and index >= n > 0:
+            found = _numbered_after(where(0), where(n - 1), n, index)
+        return found or f"{self.label} frame {index + 1}"
+
+    def check_init_box(self, image_shape: tuple[int, int] | None = None) -> None:
+        """DataError unless ground-truth row 0 is a finite box with area, not wholly outside the image
+        (``image_shape`` = (H, W), when known): a tracker cannot start from anything else."""
+        if len(self.ground_truth) == 0:
+            raise DataError(f"{self.gt_path or self.label}: {self.label} has no ground-truth box")
+        box = np.asarray(self.ground_truth[0], dtype=np.float64)
+        text = ",".join(f"{v:g}" for v in box)
+        problem = None
+        if box.shape != (4,) or not np.isfinite(box).all():
+            problem = "is not finite"
+        elif box[2] <= 0 or box[3] <= 0:
+            side, v = ("width", box[2]) if box[2] <= 0 else ("height", box[3])
+            problem = f"has {'zero' if v == 0 else 'negative'} {side}"
+        elif image_shape is not None:
+            h, w = int(image_shape[0]), int(image_shape[1])
+            x, y, bw, bh = box
+            if x > w or y > h or x + bw <= 0 or y + bh <= 0:  # lenient: OTB-style boxes are 1-based
+                problem = f"lies entirely outside the {w}x{h} image"
+        if problem:
+            raise DataError(f"{self.gt_location(0)}: first box of {self.label} {problem} ({text})")
+
+
+def _numbered_after(first: str, last: str, n: int, index: int) -> str | None:
+    """The name of frame ``index`` when frames ``0..n-1`` are ``first`` ... ``last`` numbered one apart."""
+    a, b = _LAST_NUMBER.search(first), _LAST_NUMBER.search(last)
+    if not a or not b or first[: a.start()] != last[: b.start()] or int(b[1]) - int(a[1]) != n - 1:
+        return None
+    number = str(int(b[1]) + index - n + 1).zfill(len(b[1]) if b[1].startswith("0") else 0)
+    return f"{last[: b.start()]}{number}{b[2]}"
+
+
+_LAST_NUMBER = re.compile(r"(\d+)([^\d/\\:]*)$")  # the last number of the file name itself
 
 
 class Dataset(abc.ABC):
@@ -227,6 +320,9 @@ class PathListFrames(FileFrames):
     def read(self, index: int) -> np.ndarray:
         return read_image(self._strs[index])
 
+    def location(self, index: int) -> str:
+        return self._strs[index]
+
     def __repr__(self) -> str:
         return f"PathListFrames({len(self)} frames from {self._strs[0] if self._strs else '-'})"
 
@@ -263,35 +359,52 @@ def numbered_images(folder: str | os.PathLike, exts: Seq[str] = (".jpg", ".jpeg"
 def load_flags(path: str | os.PathLike, dtype: type = np.int64) -> np.ndarray:
     """Per-frame flags (``0``/``1`` or small integers) separated by commas, newlines or spaces.
 
-    Trailing spaces and ``\\r\\n`` (TNL2K's absent files) are accepted; a non-number raises DataError
-    naming ``file:line``.
+    Trailing spaces and ``\\r\\n`` (TNL2K's absent files) are accepted; a missing, folder or non-UTF-8
+    file, or a non-number, raises DataError naming the file (and ``file:line``).
     """
-    path = Path(path)
+    return parse_flags(read_text_file(path), str(path), dtype)
+
+
+def parse_flags(text: str, source: str, dtype: type = np.int64) -> np.ndarray:
+    """:func:`load_flags` on text already read (a member of a zip archive)."""
     try:
-        text = path.read_text(encoding="utf-8", errors="strict")
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not a text file") from None
-    try:
-        return np.array(text.replace(",", " ").split(), dtype=np.float64).astype(dtype)
+        values = np.array(text.replace(",", " ").split(), dtype=np.float64)
     except ValueError:
-        for i, line in enumerate(text.splitlines(), 1):
-            for tok in line.replace(",", " ").split():
-                try:
-                    float(tok)
-                except ValueError:
-                    raise DataError(f"{path}:{i}: not a number: {tok[:40]!r}") from None
-        raise
+        values = None
+    integer = np.issubdtype(dtype, np.integer)
+    if values is not None and (not integer or np.isfinite(values).all()):
+        return values.astype(dtype)
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):  # token by token, to name the first bad line
+        for tok in line.replace(",", " ").split():
+            try:
+                v = float(tok)
+            except ValueError:
+                raise DataError(f"{source}:{i}: not a number: {tok[:40]!r}") from None
+            if integer and not np.isfinite(v):
+                raise DataError(f"{source}:{i}: not an integer flag: {tok[:40]!r}")
+            out.append(v)
+    return np.array(out, dtype=np.float64).astype(dtype)
+
+
+def load_attribute_flags(path: str | os.PathLike, n: int, bits: np.ndarray | None = None) -> np.ndarray:
+    """A per-sequence file of ``n`` 0/1 attribute flags (LaSOT, TNL2K, UAV123); ``bits`` = the file
+    already parsed. A wrong count or a value other than 0/1 -> DataError naming the file."""
+    bits = load_flags(path) if bits is None else np.asarray(bits)
+    if len(bits) != n or not np.isin(bits, (0, 1)).all():
+        bad = "values other than 0/1" if len(bits) == n else f"{len(bits)} values"
+        raise DataError(f"{path}: expected {n} attribute flags (0 or 1), found {bad}")
+    return bits
+
+
+def attribute_names(path: str | os.PathLike, names: Seq[str], bits: np.ndarray | None = None) -> list[str]:
+    """The ``names`` whose flag is set in the attribute file ``path`` (see :func:`load_attribute_flags`)."""
+    return [k for k, b in zip(names, load_attribute_flags(path, len(names), bits)) if b]
 
 
 def read_name_list(path: str | os.PathLike) -> list[str]:
     """Names listed one per line (``list.txt``, ``testing_set.txt``); blank lines and spaces ignored."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
+    text = read_text_file(path, strict=False)
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 

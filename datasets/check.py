@@ -11,8 +11,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-import numpy as np
-
 from bench.errors import BenchError
 from datasets.archive import ZipFrames
 from datasets.base import Dataset, EmptyFrames, FileFrames, Sequence, decode_image
@@ -99,19 +97,20 @@ def check_frames(frames, decode: bool = False) -> list[str]:
         bad = 0
         for m in frames.members:
             where = f"{frames.archive.path}:{m}"
+            line = None
             try:
                 data = frames.archive.read(m)
-                problem = None
                 if decode:
                     decode_image(data, where)
                 else:
                     problem = image_problem(data[:16], data[-32:])
-            except BenchError as e:
-                problem = str(e).removeprefix(f"{where}: ")
-            if problem:
+                    line = f"{where}: {problem}" if problem else None
+            except BenchError as e:  # already names the archive and member
+                line = str(e)
+            if line:
                 bad += 1
                 if bad <= MAX_PER_SEQUENCE:
-                    out.append(f"{where}: {problem}")
+                    out.append(line)
         if bad > MAX_PER_SEQUENCE:
             out.append(f"{frames.archive.path}: ... and {bad - MAX_PER_SEQUENCE} more bad frames")
         return out
@@ -126,7 +125,7 @@ def check_frames(frames, decode: bool = False) -> list[str]:
 def check_sequence(seq: Sequence, decode: bool = False) -> list[str]:
     """Problems of one loaded sequence: flag lengths noted by the adapter, frames, box/frame counts."""
     out = [str(p) for p in seq.extra.get("problems", [])]
-    anno = seq.extra.get("annotation", seq.name)
+    anno = seq.gt_path or seq.extra.get("annotation", seq.name)
     n_frames, n_boxes = len(seq.frames), len(seq.ground_truth)
     if not isinstance(seq.frames, EmptyFrames):
         if n_frames == 0:
@@ -134,12 +133,16 @@ def check_sequence(seq: Sequence, decode: bool = False) -> list[str]:
         elif n_boxes != n_frames:
             first = min(n_boxes, n_frames) + 1
             what = "have no frame" if n_boxes > n_frames else "have no box"
-            out.append(f"{anno}:{first}: {n_boxes} boxes but {n_frames} frames (rows/frames from {first} on {what})")
+            where = seq.gt_location(first - 1) if seq.gt_path else f"{anno}:{first}"
+            out.append(f"{where}: {n_boxes} boxes but {n_frames} frames (rows/frames from {first} on {what})")
     for name, values in seq.flags.items():
         if len(values) != n_boxes:
             out.append(f"{anno}: flag {name!r} has {len(values)} values for {n_boxes} boxes")
-    if n_boxes and np.isnan(seq.ground_truth[0]).any():
-        out.append(f"{anno}:1: the first box (the initialisation) is missing or NaN")
+    if n_boxes:
+        try:  # NaN, no area (a tracker cannot start from it)
+            seq.check_init_box()
+        except BenchError as e:
+            out.append(str(e))
     out.extend(check_frames(seq.frames, decode=decode))
     return out
 

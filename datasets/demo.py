@@ -5,12 +5,13 @@ See ``datasets/data/otb_demo/ATTRIBUTION.md``.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
 from bench.io import load_boxes
-from datasets.base import Dataset, FileFrames, Sequence
+from datasets.base import Dataset, PathListFrames, Sequence, numbered_files, read_text_file
 from datasets.registry import register_dataset
 
 DEMO_ROOT = Path(__file__).parent / "data" / "otb_demo"
@@ -30,11 +31,17 @@ class DemoDataset(Dataset):
 
     def load(self, name: str) -> Sequence:
         folder = self.root / name
-        gt = load_boxes(folder / "groundtruth_rect.txt")
-        frames = sorted((folder / "img").glob("*.jpg"))[: len(gt)]
-        attrs = [a.strip() for a in (folder / "attrs.txt").read_text().split(",") if a.strip()]
-        return Sequence(name=name, frames=FileFrames(frames), ground_truth=np.asarray(gt, dtype=np.float64),
-                        attributes={"otb": attrs}, dataset=self.name)
+        gt_path = folder / "groundtruth_rect.txt"
+        gt = load_boxes(gt_path)
+        # frame k is img/000k.jpg: a deleted frame stays in its place (read -> "frame not found"), and the
+        # frames past the annotated ones are not part of the sequence
+        found = numbered_files(folder / "img") if (folder / "img").is_dir() else {}
+        img = os.fspath(folder / "img")
+        frames = [found.get(i) or os.path.join(img, f"{i:04d}.jpg") for i in range(1, len(gt) + 1)]
+        attrs = [a.strip() for a in read_text_file(folder / "attrs.txt").split(",") if a.strip()]
+        return Sequence(name=name, frames=PathListFrames(frames), ground_truth=np.asarray(gt, dtype=np.float64),
+                        attributes={"otb": attrs}, dataset=self.name, gt_path=str(gt_path),
+                        extra={"annotation": str(gt_path)})
 
 
 @register_dataset("demo", needs_root=False,

@@ -9,6 +9,7 @@ sequence missing from the zips gives "file not found" for its ``groundtruth.txt`
 """
 from __future__ import annotations
 
+import configparser
 import os
 from pathlib import Path, PurePosixPath
 
@@ -17,7 +18,8 @@ import numpy as np
 from bench.errors import ConfigError, DataError
 from bench.io import parse_boxes
 from datasets.archive import ZipArchive, ZipFrames, numeric_key, open_archive
-from datasets.base import Dataset, PathListFrames, Sequence, fit_length, read_name_list
+from datasets.base import (Dataset, PathListFrames, Sequence, fit_length, parse_flags, read_name_list,
+                           read_text_file)
 from datasets.registry import register_dataset
 
 SPLITS = ("train", "val", "test")
@@ -25,15 +27,31 @@ LABELS = ("cover", "absence", "cut_by_image")
 IMAGE_EXTS = (".jpg", ".jpeg", ".png")
 
 
-def parse_meta(text: str) -> dict:
-    """``meta_info.ini``: ``key: value`` lines (the first line is a ``[METAINFO]`` header)."""
-    meta: dict = {}
-    for line in text.splitlines():
-        if ":" in line and not line.lstrip().startswith("["):
-            key, value = line.split(":", 1)
-            meta[key.strip()] = value.strip()
+def parse_meta(text: str, source: str = "meta_info.ini") -> dict:
+    """``meta_info.ini``: a ``[METAINFO]`` section of ``key: value`` lines. Anything configparser
+    refuses (no section header, a duplicate key, a line without ``:``) -> DataError naming ``source:line``."""
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # keys as written
+    try:
+        parser.read_string(text, source)
+    except configparser.MissingSectionHeaderError as e:
+        raise DataError(f"{source}:{e.lineno}: no [METAINFO] section header before this line") from None
+    except configparser.ParsingError as e:
+        line = e.errors[0][0] if getattr(e, "errors", None) else "?"
+        raise DataError(f"{source}:{line}: not a 'key: value' line of an ini file") from None
+    except (configparser.DuplicateOptionError, configparser.DuplicateSectionError) as e:
+        what = f"key {e.option!r}" if isinstance(e, configparser.DuplicateOptionError) else f"section [{e.section}]"
+        raise DataError(f"{source}:{e.lineno}: duplicate {what}") from None
+    except configparser.Error as e:
+        raise DataError(f"{source}: malformed ini file ({' '.join(str(e).split())[:80]})") from None
+    if not parser.has_section("METAINFO"):
+        raise DataError(f"{source}: no [METAINFO] section")
+    meta: dict = dict(parser["METAINFO"])
     res = meta.get("resolution", "")
-    nums = [int(float(t)) for t in res.strip("()[] ").replace(",", " ").split() if t.strip()] if res else []
+    try:
+        nums = [int(float(t)) for t in res.strip("()[] ").replace(",", " ").split()] if res else []
+    except ValueError:
+        raise DataError(f"{source}: resolution {res[:40]!r} is not '(width, height)'") from None
     if len(nums) == 2:
         meta["resolution"] = tuple(nums)  # (W, H)
     return meta
@@ -87,13 +105,14 @@ class GOT10kDataset(Dataset):
         if not self._in_zip:
             raise DataError(f"{zips[0]}: no GOT-10k sequence (<seq>/groundtruth.txt) inside the archive")
 
-    def _text(self, name: str, file: str) -> str | None:
+    def _text(self, name: str, file: str, strict: bool = True) -> str | None:
+        """The text of one file of sequence ``name`` (None if absent); bad bytes -> DataError."""
         if self.folder is None:
             archive, folder = self._in_zip.get(name, (None, ""))
             member = f"{folder}/{file}"
-            return archive.read_text(member) if archive is not None and member in archive else None
+            return archive.read_text(member, strict) if archive is not None and member in archive else None
         p = self.folder / name / file
-        return p.read_text(encoding="utf-8", errors="replace") if p.is_file() else None
+        return read_text_file(p, strict) if p.exists() else None
 
     def _where(self, name: str, file: str) -> str:
         if self.folder is None:
@@ -115,7 +134,9 @@ class GOT10kDataset(Dataset):
         gt_text = self._text(name, "groundtruth.txt")
         if gt_text is None:
             raise DataError(f"{self._where(name, 'groundtruth.txt')}: file not found")
-        gt = parse_boxes(gt_text, self._where(name, "groundtruth.txt"))
+        gt_path = self._where(name, "groundtruth.txt")
+        gt = parse_boxes(gt_text, gt_path)
+        n_rows = len(gt)
         if self.folder is None:
             archive, folder = self._in_zip[name]
             frames = ZipFrames(archive, archive.images_in(folder))
@@ -132,18 +153,15 @@ class GOT10kDataset(Dataset):
             text = self._text(name, f"{label}.label")
             if text is not None:
                 where = self._where(name, f"{label}.label")
-                try:
-                    values = np.array(text.replace(",", " ").split(), dtype=np.float64).astype(np.int64)
-                except ValueError:
-                    raise DataError(f"{where}: not a list of integers") from None
+                values = parse_flags(text, where)
                 if len(values) != len(gt):
                     problems.append(f"{where}: {len(values)} labels for {len(gt)} frames")
                 flags[label] = fit_length(values, len(gt))
         meta_text = self._text(name, "meta_info.ini")
-        attributes = parse_meta(meta_text) if meta_text else {}
+        attributes = parse_meta(meta_text, self._where(name, "meta_info.ini")) if meta_text is not None else {}
         return Sequence(name=name, frames=frames, ground_truth=gt, flags=flags, attributes=attributes,
-                        dataset=self.name, extra={"split": self.split, "problems": problems,
-                               "annotation": self._where(name, "groundtruth.txt")})
+                        dataset=self.name, extra={"split": self.split, "problems": problems, "annotation": gt_path},
+                        gt_path=gt_path, gt_lines=range(1, n_rows + 1) if self.split == "test" else None)
 
 
 @register_dataset("got10k", needs_root=True, splits=list(SPLITS), dataset_mode="got10k",

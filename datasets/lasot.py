@@ -20,8 +20,8 @@ import numpy as np
 
 from bench.errors import BenchError, ConfigError, DataError
 from bench.io import load_boxes, load_many_boxes, read_many_bytes
-from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, fit_length, load_flags,
-                           load_frame_flags, read_name_list)
+from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, attribute_names, decode_text,
+                           fit_length, load_frame_flags, read_name_list)
 from datasets.registry import register_dataset
 
 # The 280 test sequences (LaSOT protocol II), class -> indices, in the toolkit's testing_set.txt order.
@@ -104,6 +104,22 @@ LASOT_EXT_CLASSES = ("atv badminton cosplay dancingshoe footbag frisbee jianzi l
 LASOT_EXT = [f"{c}-{k}" for c in LASOT_EXT_CLASSES for k in range(1, 11)]
 #: LaSOT toolkit attribute order of ``annos/att/<seq>.txt``
 LASOT_ATTRIBUTES = ("IV", "POC", "DEF", "MB", "CM", "ROT", "BC", "VC", "SV", "FOC", "FM", "OV", "LR", "ARC")
+
+
+def language_of(data: bytes, source: str) -> str:
+    """The sentence of an ``nlp.txt`` file (bad bytes replaced: it is only shown, never parsed)."""
+    return decode_text(data, source, strict=False).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def read_language(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    try:
+        return language_of(path.read_bytes(), str(path))
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a folder, expected a text file") from None
+    except OSError as e:
+        raise DataError(f"{path}: unreadable ({e.strerror or e})") from None
 
 
 def class_of(name: str) -> str:
@@ -222,13 +238,14 @@ class LaSOTDataset(Dataset):
         n = len(gt)
         problems: list[str] = []
         flags = {k: load_frame_flags(d / f"{k}.txt", n, problems) for k in ("full_occlusion", "out_of_view")
-                 if (d / f"{k}.txt").is_file()}
-        nlp = d / "nlp.txt"
-        language = nlp.read_text(encoding="utf-8", errors="replace").strip() if nlp.is_file() else None
+                 if (d / f"{k}.txt").exists()}
+        language = read_language(d / "nlp.txt")
         img = os.fspath(d / "img")
         frames = PathListFrames([os.path.join(img, f"{i:08d}.jpg") for i in range(1, n + 1)])
+        gt_path = str(d / "groundtruth.txt")
         return Sequence(name=name, frames=frames, ground_truth=gt, flags=flags, language=language,
-                        dataset=self.name, attributes={"class": class_of(name)}, extra={"problems": problems, "annotation": str(d / "groundtruth.txt")})
+                        dataset=self.name, attributes={"class": class_of(name)},
+                        extra={"problems": problems, "annotation": gt_path}, gt_path=gt_path)
 
     def load_many(self, names: list[str]) -> list[Sequence]:
         """``[self.load(n) for n in names]``, with the toolkit's files read and parsed in one batch.
@@ -265,9 +282,8 @@ class LaSOTDataset(Dataset):
         out = []
         for n, f, gt, h_ab, h_att, h_nlp in zip(names, files, gts, have_ab, have_att, have_nlp):
             language = None
-            if h_nlp:   # as Path.read_text(errors="replace"): decoded, universal newlines, then stripped
-                language = (next(nlp_it).decode("utf-8", errors="replace")
-                            .replace("\r\n", "\n").replace("\r", "\n").strip())
+            if h_nlp:   # as read_language
+                language = language_of(next(nlp_it), os.path.join(a, "nlp", f))
             out.append(self._load_toolkit(n, gt, next(absent_it) if h_ab else None,
                                           next(att_it) if h_att else None, language,
                                           f"{a}/{f}" if a != "/" else f"/{f}"))
@@ -288,21 +304,20 @@ class LaSOTDataset(Dataset):
             if len(absent) != n:
                 problems.append(f"{a / 'absent' / f'{name}.txt'}: {len(absent)} flags for {n} frames")
             flags["absent"] = fit_length(absent, n)
-        elif (a / "absent" / f"{name}.txt").is_file():
+        elif (a / "absent" / f"{name}.txt").exists():
             flags["absent"] = load_frame_flags(a / "absent" / f"{name}.txt", n, problems)
         attributes: dict = {"class": class_of(name)}
+        att = a / "att" / f"{name}.txt"
         if att_bits is not None:
-            attributes["lasot"] = [k for k, b in zip(LASOT_ATTRIBUTES, att_bits) if b]
-        elif language is self._UNSET and (a / "att" / f"{name}.txt").is_file():
-            bits = load_flags(a / "att" / f"{name}.txt")
-            attributes["lasot"] = [k for k, b in zip(LASOT_ATTRIBUTES, bits) if b]
+            attributes["lasot"] = attribute_names(att, LASOT_ATTRIBUTES, att_bits)
+        elif language is self._UNSET and att.exists():
+            attributes["lasot"] = attribute_names(att, LASOT_ATTRIBUTES)
         if language is self._UNSET:
-            nlp = a / "nlp" / f"{name}.txt"
-            language = nlp.read_text(encoding="utf-8", errors="replace").strip() if nlp.is_file() else None
+            language = read_language(a / "nlp" / f"{name}.txt")
+        gt_path = annotation if annotation is not None else str(a / f"{name}.txt")
         return Sequence(name=name, frames=EmptyFrames(n, name), ground_truth=gt, flags=flags,
                         attributes=attributes, language=language, dataset=self.name,
-                        extra={"problems": problems,
-                               "annotation": annotation if annotation is not None else str(a / f"{name}.txt")})
+                        extra={"problems": problems, "annotation": gt_path}, gt_path=gt_path)
 
 
 class LaSOTExtDataset(LaSOTDataset):

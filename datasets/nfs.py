@@ -18,13 +18,18 @@ import numpy as np
 
 from bench.errors import ConfigError, DataError
 from bench.io import load_boxes
-from datasets.base import Dataset, PathListFrames, Sequence, numbered_files
+from datasets.base import Dataset, PathListFrames, Sequence, numbered_files, read_text_file
 from datasets.registry import register_dataset
 
 
 def parse_nfs_rows(text: str, source: str) -> np.ndarray:
     """The numeric columns ``id xmin ymin xmax ymax frame lost occluded generated`` of an NfS file."""
-    rows = []
+    return parse_nfs(text, source)[0]
+
+
+def parse_nfs(text: str, source: str) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`parse_nfs_rows` and the 1-based file line of each row (blank lines are skipped)."""
+    rows, lines = [], []
     for i, line in enumerate(text.splitlines(), 1):
         tokens = line.split()
         if not tokens:
@@ -36,7 +41,8 @@ def parse_nfs_rows(text: str, source: str) -> np.ndarray:
             rows.append([float(t) for t in tokens[:9]])
         except ValueError:
             raise DataError(f"{source}:{i}: not a number in {line.strip()[:60]!r}") from None
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 9)
+        lines.append(i)
+    return np.asarray(rows, dtype=np.float64).reshape(-1, 9), np.asarray(lines, dtype=np.int64)
 
 
 def align_to_frames(rows: np.ndarray, n_frames: int) -> np.ndarray:
@@ -56,7 +62,7 @@ class NfSDataset(Dataset):
 
     def __init__(self, root: Path, split: str | None = None, annotations: Path | None = None):
         if split not in (None, "30", "30fps", "test"):
-            raise ConfigError(f"nfs: unknown split {split!r}; known: 30fps")
+            raise ConfigError(f"nfs: unknown split {split!r}; valid splits: 30fps")
         self.root = Path(annotations or root)
         self.converted = (self.root / "anno").is_dir() and (self.root / "sequences").is_dir()
         self._names: list[str] | None = None
@@ -76,20 +82,19 @@ class NfSDataset(Dataset):
 
     def load(self, name: str) -> Sequence:
         if self.converted:
-            gt = load_boxes(self.anno_path(name))
+            gt_path = str(self.anno_path(name))
+            gt = load_boxes(gt_path)
             found = numbered_files(self.root / "sequences" / name)
             frames = PathListFrames([found[k] for k in sorted(found)][: len(gt)])
             return Sequence(name=name, frames=frames, ground_truth=gt, dataset=self.name,
-                            extra={"annotation": str(self.anno_path(name))})
+                            extra={"annotation": gt_path}, gt_path=gt_path)
         path = self.anno_path(name)
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            raise DataError(f"{path}: file not found") from None
+        text = read_text_file(path)
         found = numbered_files(self.root / name / "30" / name)
         files = [found[k] for k in sorted(found)]
-        raw = parse_nfs_rows(text, str(path))
-        rows = align_to_frames(raw, len(files))
+        raw, raw_lines = parse_nfs(text, str(path))
+        kept = align_to_frames(np.arange(len(raw)), len(files))  # which rows: the same slicing as the rows
+        rows, lines = raw[kept], raw_lines[kept]
         if files and len(files) != len(rows) and abs(len(files) - len(rows)) <= 1:
             files = files[: len(rows)]
         gt = rows[:, 1:5].copy()
@@ -97,10 +102,11 @@ class NfSDataset(Dataset):
         flags = {"lost": rows[:, 6].astype(np.int64), "occluded": rows[:, 7].astype(np.int64)}
         return Sequence(name=name, frames=PathListFrames(files), ground_truth=gt, flags=flags, dataset=self.name,
                         extra={"fps": 30, "annotation_fps": 240 if len(rows) < len(raw) // 4 else 30,
-                               "annotation": str(path)})
+                               "annotation": str(path)}, gt_path=str(path), gt_lines=lines.tolist())
 
 
-@register_dataset("nfs", needs_root=True, splits=["30fps"], dataset_mode="nfs", default_protocol="otb-toolkit",
+@register_dataset("nfs", needs_root=True, splits=["30fps"], split_aliases={"30": "30fps", "test": "30fps"},
+                  dataset_mode="nfs", default_protocol="otb-toolkit",
                   description="Need for Speed, 30 fps: 100 sequences (original or pytracking layout)")
 def _nfs(root=None, split=None, annotations=None, **kw) -> Dataset:
     return NfSDataset(root, split, annotations)

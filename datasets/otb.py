@@ -169,7 +169,7 @@ class OTBDataset(Dataset):
         self.name = name
         split = (split or name).lower().replace("-", "")
         if split not in SPLITS:
-            raise ConfigError(f"{name}: unknown split {split!r}; known: {', '.join(SPLITS)}")
+            raise ConfigError(f"{name}: unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
         self.split = split
         self.root = Path(root) if root else None
         self.annotations = _anno_folder(Path(annotations)) if annotations else None
@@ -195,10 +195,11 @@ class OTBDataset(Dataset):
 
     def load(self, name: str) -> Sequence:
         name = self.resolve_name(name) if name not in OTB100_ATTRIBUTES else name
-        gt = load_boxes(self.gt_path(name))
+        gt_path = str(self.gt_path(name))
+        gt = load_boxes(gt_path)
         omit = INIT_OMIT.get(name, 0)
         if len(gt) <= omit:
-            raise DataError(f"{self.gt_path(name)}: {len(gt)} rows, expected more than {omit}")
+            raise DataError(f"{gt_path}: {len(gt)} rows, expected more than {omit}")
         gt = gt[omit:]
         start = START_FRAME.get(name, 1) + omit
         end = start + len(gt) - 1
@@ -211,7 +212,8 @@ class OTBDataset(Dataset):
             frames = PathListFrames([found.get(i) or os.path.join(base, f"{i:04d}.jpg")
                                      for i in range(start, end + 1)])
         return Sequence(name=name, frames=frames, ground_truth=gt, attributes={"otb": OTB100_ATTRIBUTES[name]},
-                        dataset=self.name, extra={"frame_range": (start, end), "annotation": str(self.gt_path(name))})
+                        dataset=self.name, extra={"frame_range": (start, end), "annotation": gt_path},
+                        gt_path=gt_path, gt_first_line=omit + 1)
 
 
 def _anno_folder(path: Path) -> Path:

@@ -18,14 +18,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.errors import ConfigError, DataError
 from bench.io import load_boxes
-from datasets.base import Dataset, EmptyFrames, PathListFrames, Sequence, load_flags, load_frame_flags, read_name_list
+from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, load_attribute_flags,
+                           load_frame_flags, read_name_list, read_text_file)
 from datasets.lasot import toolkit_annos, toolkit_list
 from datasets.registry import register_dataset
 
 LIST_FILE = "TNL2K_testing_set.txt"
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
+#: ``att/<seq>_attribute.txt`` holds this many 0/1 flags (kept as a list: the toolkit names none)
+N_FLAGS = 17
 
 
 class TNL2KDataset(Dataset):
@@ -35,7 +38,7 @@ class TNL2KDataset(Dataset):
 
     def __init__(self, root: Path | None = None, split: str | None = None, annotations: Path | None = None):
         if split not in (None, "test"):
-            raise DataError(f"tnl2k: unknown split {split!r}; known: test")
+            raise ConfigError(f"tnl2k: unknown split {split!r}; valid splits: test")
         self.root = Path(root) if root else None
         self.annos = toolkit_annos(Path(annotations)) if annotations else None
         self._names: list[str] | None = None
@@ -58,32 +61,34 @@ class TNL2KDataset(Dataset):
 
     def load(self, name: str) -> Sequence:
         if self.annos is not None:
-            gt = load_boxes(self.annos / "gt_rect" / f"{name}.txt")
+            gt_path = self.annos / "gt_rect" / f"{name}.txt"
+            gt = load_boxes(gt_path)
             absent_file = self.annos / "absent" / f"{name}.txt"
             problems: list[str] = []
-            absent = (load_frame_flags(absent_file, len(gt), problems) if absent_file.is_file()
+            absent = (load_frame_flags(absent_file, len(gt), problems) if absent_file.exists()
                       else (gt == 0).all(axis=1).astype(np.int64))
             attributes = {}
             att = self.annos / "att" / f"{name}_attribute.txt"
-            if att.is_file():
-                attributes["tnl2k_flags"] = load_flags(att).tolist()
+            if att.exists():
+                attributes["tnl2k_flags"] = load_attribute_flags(att, N_FLAGS).tolist()
             return Sequence(name=name, frames=EmptyFrames(len(gt), name), ground_truth=gt,
                             flags={"absent": absent}, attributes=attributes, dataset=self.name,
-                            extra={"problems": problems, "annotation": str(self.annos / "gt_rect" / f"{name}.txt")})
+                            extra={"problems": problems, "annotation": str(gt_path)}, gt_path=str(gt_path))
         d = self.root / name
         gt = load_boxes(d / "groundtruth.txt")
         absent = (gt == 0).all(axis=1).astype(np.int64)
         lang = d / "language.txt"
         language = None
-        if lang.is_file():
-            lines = lang.read_text(encoding="utf-8", errors="replace").splitlines()
+        if lang.exists():  # only shown, never parsed: bad bytes are replaced
+            lines = read_text_file(lang, strict=False).splitlines()
             language = lines[0].strip() if lines else ""
         imgs = d / "imgs"
-        files = ([os.path.join(imgs, e) for e in sorted(os.listdir(imgs)) if os.path.splitext(e)[1].lower() in IMAGE_EXTS]
+        files = ([os.path.join(imgs, e) for e in sorted(os.listdir(imgs))
+                  if os.path.splitext(e)[1].lower() in IMAGE_EXTS]
                  if imgs.is_dir() else [])
         return Sequence(name=name, frames=PathListFrames(files), ground_truth=gt, flags={"absent": absent},
                         language=language, dataset=self.name,
-                        extra={"annotation": str(d / "groundtruth.txt")})
+                        extra={"annotation": str(d / "groundtruth.txt")}, gt_path=str(d / "groundtruth.txt"))
 
 
 @register_dataset("tnl2k", needs_root=True, splits=["test"], dataset_mode="tnl2k", default_protocol="lasot-toolkit",

@@ -30,7 +30,7 @@ def _chunks_for(split: str | None) -> list[str]:
         return CHUNKS[:12]
     if s in CHUNKS:
         return [s]
-    raise ConfigError(f"trackingnet: unknown split {split!r}; known: {', '.join(CHUNKS)}, TRAIN (all 12)")
+    raise ConfigError(f"trackingnet: unknown split {split!r}; valid splits: {', '.join(CHUNKS)}, TRAIN (all 12)")
 
 
 class TrackingNetDataset(Dataset):
@@ -64,7 +64,9 @@ class TrackingNetDataset(Dataset):
         if chunk is None:
             raise DataError(f"trackingnet: unknown sequence {name!r}")
         base = self.root / chunk
-        gt = load_boxes(base / "anno" / f"{name}.txt")
+        gt_path = str(base / "anno" / f"{name}.txt")
+        gt = load_boxes(gt_path)
+        n_rows = len(gt)
         folder, zpath = base / "frames" / name, base / "zips" / f"{name}.zip"
         if folder.is_dir():
             files = [os.path.join(folder, e) for e in sorted(os.listdir(folder), key=numeric_key)
@@ -78,7 +80,9 @@ class TrackingNetDataset(Dataset):
             frames = PathListFrames([])
         if chunk == "TEST":
             gt = pad_first_box(gt, len(frames) or len(gt))
-        return Sequence(name=name, frames=frames, ground_truth=gt, dataset=self.name, extra={"chunk": chunk, "annotation": str(base / "anno" / f"{name}.txt")})
+        return Sequence(name=name, frames=frames, ground_truth=gt, dataset=self.name,
+                        extra={"chunk": chunk, "annotation": gt_path}, gt_path=gt_path,
+                        gt_lines=range(1, n_rows + 1) if chunk == "TEST" else None)
 
 
 @register_dataset("trackingnet", needs_root=True, splits=CHUNKS + ["TRAIN"], dataset_mode="trackingnet",

@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.errors import ConfigError, DataError
 from bench.io import load_boxes
-from datasets.base import Dataset, EmptyFrames, PathListFrames, Sequence, load_flags
+from datasets.base import Dataset, EmptyFrames, PathListFrames, Sequence, attribute_names
 from datasets.registry import register_dataset
 
 # Split sequences: name start end (1-based, inclusive) inside the folder named before the last "_k".
@@ -70,7 +70,7 @@ class UAVDataset(Dataset):
 
     def __init__(self, root: Path | None = None, split: str | None = None, annotations: Path | None = None):
         if split not in (None, "test", self.name, self.version):
-            raise ConfigError(f"{self.name}: unknown split {split!r}; known: test")
+            raise ConfigError(f"{self.name}: unknown split {split!r}; valid splits: test")
         self.root = Path(root) if root else None
         self.anno_dir = self._find_annos(Path(annotations)) if annotations else (
             self.root / "anno" / self.version if self.root else None)
@@ -100,7 +100,8 @@ class UAVDataset(Dataset):
         return name, 1, n_boxes
 
     def load(self, name: str) -> Sequence:
-        gt = load_boxes(self.anno_dir / f"{name}.txt")
+        gt_path = self.anno_dir / f"{name}.txt"
+        gt = load_boxes(gt_path)
         folder, start, end = self.frame_range(name, len(gt))
         if end - start + 1 != len(gt):
             raise DataError(f"{self.anno_dir / (name + '.txt')}: {len(gt)} boxes, but the official range "
@@ -108,8 +109,8 @@ class UAVDataset(Dataset):
         flags = {"absent": np.isnan(gt).any(axis=1).astype(np.int64)}
         attributes: dict = {}
         for att in (self.anno_dir / "att" / f"{name}.txt", self.anno_dir.parent / "att" / f"{name}.txt"):
-            if att.is_file():
-                attributes["uav"] = [k for k, b in zip(UAV_ATTRIBUTES, load_flags(att)) if b]
+            if att.exists():
+                attributes["uav"] = attribute_names(att, UAV_ATTRIBUTES)
                 break
         if self.root is None:
             frames = EmptyFrames(len(gt), name)
@@ -118,7 +119,7 @@ class UAVDataset(Dataset):
             frames = PathListFrames([os.path.join(d, f"{i:06d}.jpg") for i in range(start, end + 1)])
         return Sequence(name=name, frames=frames, ground_truth=gt, flags=flags, attributes=attributes,
                         dataset=self.name, extra={"folder": folder, "frame_range": (start, end),
-                               "annotation": str(self.anno_dir / f"{name}.txt")})
+                               "annotation": str(gt_path)}, gt_path=str(gt_path))
 
 
 class UAV20LDataset(UAVDataset):
@@ -126,13 +127,15 @@ class UAV20LDataset(UAVDataset):
     version = "UAV20L"
 
 
-@register_dataset("uav123", needs_root=True, splits=["test"], dataset_mode="uav", default_protocol="otb-toolkit",
+@register_dataset("uav123", needs_root=True, splits=["test"], split_aliases={"uav123": "test"}, dataset_mode="uav",
+                  default_protocol="otb-toolkit",
                   description="UAV123: 123 aerial sequences (split videos as official frame ranges)")
 def _uav123(root=None, split=None, annotations=None, **kw) -> Dataset:
     return UAVDataset(root, split, annotations)
 
 
-@register_dataset("uav20l", needs_root=True, splits=["test"], dataset_mode="uav", default_protocol="otb-toolkit",
+@register_dataset("uav20l", needs_root=True, splits=["test"], split_aliases={"uav20l": "test"}, dataset_mode="uav",
+                  default_protocol="otb-toolkit",
                   description="UAV20L: 20 long aerial sequences (UAV123 folders, whole length)")
 def _uav20l(root=None, split=None, annotations=None, **kw) -> Dataset:
     return UAV20LDataset(root, split, annotations)

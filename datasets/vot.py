@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.errors import ConfigError, DataError
-from datasets.base import Dataset, PathListFrames, Sequence, load_frame_flags, numbered_files, read_name_list
+from datasets.base import (Dataset, PathListFrames, Sequence, load_frame_flags, numbered_files, read_name_list,
+                           read_text_file)
 from datasets.registry import register_dataset
 
 TAG_EXTS = (".tag", ".label")
@@ -28,8 +29,8 @@ TAG_EXTS = (".tag", ".label")
 def parse_sequence_meta(path: Path) -> dict:
     """The VOT ``sequence`` file: ``key=value`` lines (``channels.color=color/%08d.jpg``, ``width=...``)."""
     meta: dict = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    if path.exists():
+        for line in read_text_file(path).splitlines():
             if "=" in line:
                 k, v = line.split("=", 1)
                 meta[k.strip()] = v.strip()
@@ -49,7 +50,7 @@ class VOTDataset(Dataset):
 
     def __init__(self, root: Path, split: str | None = None, annotations: Path | None = None):
         if split not in (None, "test", "baseline"):
-            raise ConfigError(f"{self.name}: unknown split {split!r}; known: test")
+            raise ConfigError(f"{self.name}: unknown split {split!r}; valid splits: test")
         root = Path(annotations or root)
         self.root = root / "sequences" if (root / "sequences" / "list.txt").is_file() else root
         self._names: list[str] | None = None
@@ -67,7 +68,11 @@ class VOTDataset(Dataset):
     def frame_paths(self, folder: Path, meta: dict, n: int) -> list[str]:
         pattern = meta.get("channels.color")
         if pattern:
-            return [os.path.join(folder, pattern % i) for i in range(1, n + 1)]
+            try:
+                return [os.path.join(folder, pattern % i) for i in range(1, n + 1)]
+            except (TypeError, ValueError):  # not one printf-style number field
+                raise DataError(f"{folder / 'sequence'}: channels.color={pattern!r} is not a frame pattern "
+                                f"such as color/%08d.jpg") from None
         for d in (folder / "color", folder):
             found = numbered_files(d) if d.is_dir() else {}
             if found:
@@ -75,10 +80,12 @@ class VOTDataset(Dataset):
         return [os.path.join(folder, "color", f"{i:08d}.jpg") for i in range(1, n + 1)]
 
     def load(self, name: str) -> Sequence:
-        from bench.metrics.regions import read_regions, region_to_box  # imported on use: keeps `import datasets` light
+        from bench.metrics.regions import parse_regions, region_to_box  # imported on use: keeps `import datasets` light
 
         folder = self.root / name
-        regions = read_regions(folder / "groundtruth.txt")
+        gt_path = folder / "groundtruth.txt"
+        text = read_text_file(gt_path)  # missing, a folder, not UTF-8: DataError here, not in read_regions
+        regions = parse_regions(text.splitlines(), str(gt_path))
         n = len(regions)
         gt = np.array([region_to_box(r) for r in regions], dtype=np.float64).reshape(-1, 4)
         meta = parse_sequence_meta(folder / "sequence")
@@ -88,12 +95,12 @@ class VOTDataset(Dataset):
             if p.suffix in TAG_EXTS:
                 flags[p.stem] = load_frame_flags(p, n, problems)
         anchor = folder / "anchor.value"
-        if anchor.is_file():
+        if anchor.exists():
             flags["anchor"] = load_frame_flags(anchor, n, problems, dtype=np.float64)
         attributes = {k: meta[k] for k in ("width", "height", "fps") if k in meta}
         return Sequence(name=name, frames=PathListFrames(self.frame_paths(folder, meta, n)), ground_truth=gt,
-                        flags=flags, attributes=attributes, dataset=self.name, extra={"regions": regions, "problems": problems,
-                               "annotation": str(folder / "groundtruth.txt")})
+                        flags=flags, attributes=attributes, dataset=self.name, gt_path=str(gt_path),
+                        extra={"regions": regions, "problems": problems, "annotation": str(gt_path)})
 
 
 class VOT2020Dataset(VOTDataset):
@@ -101,13 +108,15 @@ class VOT2020Dataset(VOTDataset):
     default_protocol = "vot2020"
 
 
-@register_dataset("vot2018", needs_root=True, splits=["test"], dataset_mode="vot", default_protocol="vot2018",
+@register_dataset("vot2018", needs_root=True, splits=["test"], split_aliases={"baseline": "test"}, dataset_mode="vot",
+                  default_protocol="vot2018",
                   description="VOT2018 short-term: 60 sequences, rotated-box polygons, per-frame tags")
 def _vot2018(root=None, split=None, annotations=None, **kw) -> Dataset:
     return VOTDataset(root, split, annotations)
 
 
-@register_dataset("vot2020", needs_root=True, splits=["test"], dataset_mode="vot", default_protocol="vot2020",
+@register_dataset("vot2020", needs_root=True, splits=["test"], split_aliases={"baseline": "test"}, dataset_mode="vot",
+                  default_protocol="vot2020",
                   description="VOT2020 short-term: 60 sequences, RLE masks, anchors for multi-start")
 def _vot2020(root=None, split=None, annotations=None, **kw) -> Dataset:
     return VOT2020Dataset(root, split, annotations)
