@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: what Ctrl-C leaves, said by default; a command whose outputs behave otherwise sets ``on_interrupt``
+INTERRUPTED_RUN = "finished sequences are kept, rerun to resume"
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     print(f"bench: warning: {message}", file=sys.stderr)
 
@@ -83,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"bench: error: {e}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
-        print("bench: interrupted; finished sequences are kept, rerun to resume", file=sys.stderr)
+        print(f"bench: interrupted; {getattr(args, 'on_interrupt', INTERRUPTED_RUN)}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `bench ... | head`: the reader has all it wanted
         sys.stdout = open(os.devnull, "w")

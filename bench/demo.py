@@ -11,18 +11,28 @@ rate (fraction of neurons that fire, averaged over neuron layers and time steps)
 integer spike count (SOPs / spike-fed MACs) and its theoretical energy, ``E_MAC * real-input MACs +
 E_AC * SOPs`` with the 45 nm FP32 constants (``bench.efficiency.energy``, the "exact" convention).
 
-All outputs are checked for writability before the first frame is decoded and written atomically
-(temporary file in the same folder, then a rename), so a failed or interrupted demo leaves no
-half-written file behind.
+Every output path is checked before the first frame is decoded: it may not be one of the inputs (the
+video, the init file, the checkpoint) or lie inside an input folder, two outputs may not share a file,
+and each must be writable. All outputs are first written under temporary names beside their targets and
+renamed onto them only once every one of them is complete, so a failed or interrupted demo leaves the
+earlier outputs byte-identical and no half-written file behind.
+
+FFmpeg and OpenCV print their own log lines (``[mov,mp4,... @ 0x...] moov atom not found``, OpenCV
+``VIDEOIO`` warnings) straight to file descriptor 2; :func:`native_stderr_captured` keeps them off the
+user's terminal (replayed with ``bench -v``), so a corrupt video gives the suite's one-line error only.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -35,12 +45,97 @@ IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 Box = tuple[float, float, float, float]
 
 
+# --- native libraries' log lines ------------------------------------------------------------------
+
+_capture_lock = threading.RLock()
+_capture_depth = 0
+
+
+def _verbose() -> bool:
+    """The user asked for more output (``bench -v`` sets the root logger to INFO)."""
+    return logging.getLogger().isEnabledFor(logging.INFO)
+
+
+def quiet_native_logs() -> None:
+    """Ask OpenCV and its FFmpeg backend not to log, unless the user asked for more output (``-v``).
+
+    Both read their variables lazily (OpenCV on its first log line, FFmpeg when OpenCV first initialises
+    it), so this works when called before the first video is opened; a value the user set is kept.
+    Whatever is still printed is caught by :func:`native_stderr_captured`.
+    """
+    if _verbose():
+        return
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
+
+@contextlib.contextmanager
+def native_stderr_captured() -> Iterator[None]:
+    """Keep what native code writes to file descriptor 2 off the user's stderr.
+
+    FFmpeg (``[mov,mp4,m4a,3gp,3g2,mj2 @ 0x...] moov atom not found``), OpenCV (``[ WARN:0@0.1] ...
+    VIDEOIO ...``) and the image codecs write their log lines to fd 2 directly, past ``sys.stderr``, so
+    they would reach the terminal ahead of the suite's one-line error. Inside this block fd 2 points at
+    a temporary file; on the way out it is restored and what was caught is replayed to ``sys.stderr``
+    only when the user asked for more output (``bench -v``: the root logger is enabled for INFO), else
+    dropped.
+
+    Wrap the native calls only (``VideoCapture`` open/read, ``VideoWriter`` open/write/release, image
+    decoding): the redirect is process-wide, so Python writing to stderr inside the block (a progress
+    bar) would be caught as well. Re-entrant; other threads wait for the block to end. Where fd 2 cannot
+    be duplicated (closed), the block runs unredirected.
+    """
+    global _capture_depth
+    with _capture_lock:
+        if _capture_depth:  # nested: the outer block already captures
+            _capture_depth += 1
+            try:
+                yield
+            finally:
+                _capture_depth -= 1
+            return
+        try:
+            sys.stderr.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+        try:
+            saved = os.dup(2)
+        except OSError:
+            yield
+            return
+        sink = tempfile.TemporaryFile()
+        try:
+            os.dup2(sink.fileno(), 2)
+        except OSError:
+            os.close(saved)
+            sink.close()
+            yield
+            return
+        _capture_depth = 1
+        try:
+            yield
+        finally:
+            _capture_depth = 0
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            caught = sink.read()
+            sink.close()
+            if caught and _verbose():
+                try:
+                    sys.stderr.write(caught.decode("utf-8", "replace"))
+                    sys.stderr.flush()
+                except (AttributeError, OSError, ValueError):
+                    pass
+
+
 # --- input ----------------------------------------------------------------------------------------
 
 class VideoSource:
     """Frames of a video file or a folder of numbered images, decoded one at a time as RGB uint8."""
 
     def __init__(self, path: str | os.PathLike):
+        quiet_native_logs()
         import cv2
 
         self.path = Path(path)
@@ -61,10 +156,12 @@ class VideoSource:
             self.length = len(self._files)
             self._first = first
         else:
-            cap = cv2.VideoCapture(str(self.path))
-            ok, first = cap.read() if cap.isOpened() else (False, None)
+            with native_stderr_captured():
+                cap = cv2.VideoCapture(str(self.path))
+                ok, first = cap.read() if cap.isOpened() else (False, None)
+                if not ok or first is None:
+                    cap.release()
             if not ok or first is None:
-                cap.release()
                 raise DataError(f"{self.path}: unreadable video (OpenCV/FFmpeg decoded no frame; "
                                 f"not a video, an unsupported codec, or a corrupt file)")
             self._cap = cap
@@ -78,7 +175,8 @@ class VideoSource:
     def _read_file(self, i: int) -> np.ndarray:
         from datasets.base import read_image
 
-        img = read_image(self._files[i])
+        with native_stderr_captured():  # libjpeg/libpng warnings on damaged frames
+            img = read_image(self._files[i])
         if i and img.shape[:2] != (self.height, self.width):
             raise DataError(f"{self._files[i]}: frame is {img.shape[1]}x{img.shape[0]}, the first frame is "
                             f"{self.width}x{self.height}")
@@ -102,7 +200,8 @@ class VideoSource:
                     return
                 yield self._read_file(i)
             else:
-                ok, bgr = self._cap.read()
+                with native_stderr_captured():
+                    ok, bgr = self._cap.read()
                 if not ok:
                     return
                 yield cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
@@ -110,7 +209,8 @@ class VideoSource:
 
     def close(self) -> None:
         if self._cap is not None:
-            self._cap.release()
+            with native_stderr_captured():
+                self._cap.release()
             self._cap = None
 
 
@@ -187,23 +287,135 @@ def _temp_beside(path: Path) -> Path:
     return Path(tmp)
 
 
-def prepare_output(path: str | os.PathLike, what: str) -> Path:
-    """Create the folder of an output and check a file can be written there, before any work."""
+def _file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def check_writable(path: str | os.PathLike, flag: str) -> Path:
+    """Check, without writing anything, that a file can be created at ``path`` (its folder may not exist
+    yet: the nearest existing folder above it must be a writable folder)."""
     path = Path(path)
     if path.is_dir():
-        raise ResultsError(f"{path}: is a folder; --{what} needs a file name")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _temp_beside(path).unlink()
-    except OSError as e:
-        raise ResultsError(f"{path}: cannot write the {what} file here ({e.strerror or e})") from None
+        raise ResultsError(f"{flag} {path}: is a folder; a file name is needed")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ResultsError(f"{flag} {path}: cannot write the file here ({parent} is not a folder)")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ResultsError(f"{flag} {path}: cannot write the file here (no write permission in {parent})")
     return path
 
 
+@dataclass
+class DemoOutputs:
+    """Every file a demo writes, checked by :func:`plan_outputs` before anything is decoded."""
+
+    video: Path
+    boxes: Path
+    frames_csv: Path
+    gif: Path | None = None
+    contact_sheet: Path | None = None
+
+    def paths(self) -> list[Path]:
+        return [p for p in (self.video, self.boxes, self.frames_csv, self.gif, self.contact_sheet) if p]
+
+
+def default_outputs(video: str | os.PathLike, tracker: str, out: str | None) -> tuple[Path, Path]:
+    """``--out`` (default ``<video stem>_<tracker>.mp4`` in the current folder) and its boxes file."""
+    out_path = Path(out) if out else Path(f"{Path(video).stem}_{tracker}.mp4")
+    return out_path, out_path.with_suffix(".txt")
+
+
+def plan_outputs(video: str | os.PathLike, tracker: str, out: str | os.PathLike | None = None,
+                 boxes: str | os.PathLike | None = None, gif: str | os.PathLike | None = None,
+                 contact: str | os.PathLike | None = None,
+                 inputs: Mapping[str, str | os.PathLike | None] | None = None,
+                 extra_outputs: Mapping[str, str | os.PathLike | None] | None = None) -> DemoOutputs:
+    """The demo's output paths (defaults derived from ``--video`` and ``--out``), validated up front.
+
+    Refused with a one-line error, before anything is decoded or written: an unsupported video
+    extension; an output that is a folder or cannot be created; an output that is one of ``inputs``
+    (flag -> path; ``--video`` is always one) or lies inside an input folder; two outputs naming the
+    same file. ``extra_outputs`` (flag -> path, such as ``--json``) are checked along with them.
+    Nothing is written here, not even a folder.
+    """
+    from bench.commands._common import check_outputs
+
+    out_path, default_boxes = default_outputs(video, tracker, None if out is None else str(out))
+    boxes_path = Path(boxes) if boxes else default_boxes
+    csv_path = boxes_path.with_name(boxes_path.stem + "_frames.csv")
+    plan = DemoOutputs(out_path, boxes_path, csv_path, Path(gif) if gif else None,
+                       Path(contact) if contact else None)
+    flags = {"--out" if out else "default --out": plan.video,
+             "--boxes" if boxes else "default --boxes": plan.boxes,
+             "frames CSV (beside --boxes)": plan.frames_csv,
+             "--gif": plan.gif, "--contact-sheet": plan.contact_sheet, **dict(extra_outputs or {})}
+    if plan.video.is_dir():
+        raise ResultsError(f"--out {plan.video}: is a folder; --out needs a file name")
+    if plan.video.suffix.lower() not in WRITERS:
+        raise ConfigError(f"--out {plan.video}: unsupported video extension {plan.video.suffix!r}; use one of "
+                          f"{', '.join(WRITERS)}")
+    ins = {"--video": video, **dict(inputs or {})}
+    check_outputs({k: v for k, v in flags.items() if v is not None}, ins)
+    for flag, path in flags.items():
+        if path is not None:
+            check_writable(path, flag)
+    return plan
+
+
+def _make_parents(paths: Sequence[Path]) -> list[Path]:
+    """Create the missing folders above ``paths``; returns those created (outermost first)."""
+    created: list[Path] = []
+    for p in paths:
+        missing = []
+        d = Path(p).parent
+        while not d.exists() and d != d.parent:
+            missing.append(d)
+            d = d.parent
+        for d in reversed(missing):
+            try:
+                d.mkdir()
+            except FileExistsError:
+                continue
+            except OSError as e:
+                raise ResultsError(f"{p}: cannot create the folder {d} ({e.strerror or e})") from None
+            created.append(d)
+    return created
+
+
+def _remove_dirs(created: Sequence[Path]) -> None:
+    """Remove folders :func:`_make_parents` created, where they are still empty."""
+    for d in reversed(created):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+
+
+def _stage_bytes(path: Path, data: bytes) -> Path:
+    """``data`` in a complete temporary file beside ``path`` (renamed onto it later); returns its name."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, _file_mode())
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
 class AnnotatedVideoWriter:
-    """An OpenCV VideoWriter into a temporary file, renamed onto the target only when complete."""
+    """An OpenCV VideoWriter into a temporary file beside ``path``; :meth:`finish` completes it and
+    :meth:`commit` (or the caller, after its other outputs) renames it onto the target."""
 
     def __init__(self, path: Path, fps: float, size: tuple[int, int]):
+        quiet_native_logs()
         import cv2
 
         fourcc = WRITERS.get(path.suffix.lower())
@@ -212,25 +424,33 @@ class AnnotatedVideoWriter:
                               f"{', '.join(WRITERS)}")
         self.path = path
         self.tmp = _temp_beside(path)
-        self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*fourcc), fps, size)
-        if not self.writer.isOpened():
+        with native_stderr_captured():
+            self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*fourcc), fps, size)
+            opened = self.writer.isOpened()
+        if not opened:
             self.tmp.unlink(missing_ok=True)
             raise ResultsError(f"{path}: OpenCV cannot open a {fourcc} video writer for this file")
         self.frames = 0
 
     def write(self, rgb: np.ndarray) -> None:
-        self.writer.write(np.ascontiguousarray(rgb[:, :, ::-1]))
+        frame = np.ascontiguousarray(rgb[:, :, ::-1])
+        with native_stderr_captured():
+            self.writer.write(frame)
         self.frames += 1
 
+    def finish(self) -> Path:
+        """Close the stream; the complete video is in :attr:`tmp`, not yet renamed onto the target."""
+        with native_stderr_captured():
+            self.writer.release()
+        os.chmod(self.tmp, _file_mode())  # the usual permissions, not mkstemp's private 0600
+        return self.tmp
+
     def commit(self) -> None:
-        self.writer.release()
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(self.tmp, 0o666 & ~mask)  # the usual permissions, not mkstemp's private 0600
-        os.replace(self.tmp, self.path)
+        os.replace(self.finish(), self.path)
 
     def abort(self) -> None:
-        self.writer.release()
+        with native_stderr_captured():
+            self.writer.release()
         self.tmp.unlink(missing_ok=True)
 
 
@@ -292,29 +512,25 @@ def contact_sheet(frames: list[np.ndarray], columns: int = 4, width: int = 1600)
     return sheet
 
 
-def _write_png(path: Path, rgb: np.ndarray) -> None:
+def _png_bytes(path: Path, rgb: np.ndarray) -> bytes:
     import cv2
-
-    from bench.io import atomic_write_bytes
 
     ok, buf = cv2.imencode(".png", rgb[:, :, ::-1])
     if not ok:
         raise ResultsError(f"{path}: PNG encoding failed")
-    atomic_write_bytes(path, buf.tobytes())
+    return buf.tobytes()
 
 
-def _write_gif(path: Path, frames: list[np.ndarray], fps: float) -> None:
+def _gif_bytes(frames: list[np.ndarray], fps: float) -> bytes:
     from io import BytesIO
 
     from PIL import Image
-
-    from bench.io import atomic_write_bytes
 
     images = [Image.fromarray(f).convert("P", palette=Image.ADAPTIVE, colors=128) for f in frames]
     buf = BytesIO()
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:],
                    duration=int(round(1000 / max(fps, 1e-3))), loop=0, optimize=False)
-    atomic_write_bytes(path, buf.getvalue())
+    return buf.getvalue()
 
 
 # --- per-frame spike statistics --------------------------------------------------------------------
@@ -384,44 +600,42 @@ class DemoResult:
         return (len(self.times) - 1) / t if t > 0 else float("nan")
 
 
-def default_outputs(video: str | os.PathLike, tracker: str, out: str | None) -> tuple[Path, Path]:
-    """``--out`` (default ``<video stem>_<tracker>.mp4`` in the current folder) and its boxes file."""
-    out_path = Path(out) if out else Path(f"{Path(video).stem}_{tracker}.mp4")
-    return out_path, out_path.with_suffix(".txt")
-
-
 def track_video(tracker, video: str | os.PathLike, init: Sequence[float] | None, out: str | os.PathLike,
                 boxes_path: str | os.PathLike | None = None, gif: str | os.PathLike | None = None,
                 contact: str | os.PathLike | None = None, max_frames: int | None = None,
                 tracker_name: str | None = None, spike_stats: bool = True, progress: bool = True,
                 gif_width: int = 360, gif_every: int = 3, sheet_frames: int = 12,
-                on_frame: Callable[[int], None] | None = None) -> DemoResult:
-    """Track ``tracker`` through ``video`` from ``init`` (None: draw it, where a display exists)."""
+                on_frame: Callable[[int], None] | None = None,
+                inputs: Mapping[str, str | os.PathLike | None] | None = None) -> DemoResult:
+    """Track ``tracker`` through ``video`` from ``init`` (None: draw it, where a display exists).
+
+    The outputs are checked first (:func:`plan_outputs`; ``inputs`` names further input files by flag),
+    then written under temporary names and renamed onto their targets only when all are complete.
+    """
     from tqdm.auto import tqdm
 
-    from bench.io import atomic_write_text, format_boxes
+    from bench.io import format_boxes
 
     if max_frames is not None and max_frames < 1:
         raise ConfigError(f"--max-frames must be a positive number of frames, got {max_frames}")
     name = tracker_name or getattr(tracker, "name", "") or type(tracker).__name__
-    out = prepare_output(out, "out")
-    boxes_path = prepare_output(boxes_path or Path(out).with_suffix(".txt"), "boxes")
-    csv_path = boxes_path.with_name(boxes_path.stem + "_frames.csv")
-    gif = prepare_output(gif, "gif") if gif else None
-    contact = prepare_output(contact, "contact-sheet") if contact else None
+    plan = plan_outputs(video, name, out, boxes_path, gif, contact, inputs)
     source = VideoSource(video)
+    created: list[Path] = []
+    staged: list[tuple[Path, Path]] = []  # (complete temporary file, target)
     try:
         first = source.first_frame()
         box = check_init(init if init is not None else select_box(first), source.width, source.height)
         n_expected = min(source.length or 10**9, max_frames or 10**9)
+        created = _make_parents(plan.paths())
         meter = None
         if spike_stats and getattr(tracker, "spiking", False) and getattr(tracker, "model", None) is not None:
             meter = SpikeMeter(tracker.model)
-        writer = AnnotatedVideoWriter(out, source.fps, (source.width, source.height))
+        writer = AnnotatedVideoWriter(plan.video, source.fps, (source.width, source.height))
         boxes, confs, times, per_frame = [], [], [], []
         small: list[np.ndarray] = []
         sheet_pick = set(np.linspace(0, max(n_expected - 1, 0), min(sheet_frames, n_expected)).round().astype(int)) \
-            if contact else set()
+            if plan.contact_sheet else set()
         sheet: list[np.ndarray] = []
         fps_avg = None
         try:
@@ -454,32 +668,43 @@ def track_video(tracker, video: str | os.PathLike, init: Sequence[float] | None,
                     confs.append(c)
                     times.append(dt)
                     per_frame.append(row)
-                    if gif and i % gif_every == 0:
+                    if plan.gif and i % gif_every == 0:
                         small.append(_resize_width(img, gif_width))
                     if i in sheet_pick:
                         sheet.append(img)
                     bar.update(1)
                     if on_frame:
                         on_frame(i)
+            staged.append((writer.finish(), plan.video))
         except BaseException:
             writer.abort()
             raise
         finally:
             if meter:
                 meter.close()
-        writer.commit()
+        arr = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        outputs = {"video": plan.video, "boxes": plan.boxes, "frames_csv": plan.frames_csv}
+        staged.append((_stage_bytes(plan.boxes, format_boxes(arr).encode("utf-8")), plan.boxes))
+        staged.append((_stage_bytes(plan.frames_csv, _frames_csv(per_frame).encode("utf-8")), plan.frames_csv))
+        if plan.gif:
+            staged.append((_stage_bytes(plan.gif, _gif_bytes(small, source.fps / gif_every)), plan.gif))
+            outputs["gif"] = plan.gif
+        if plan.contact_sheet:
+            data = _png_bytes(plan.contact_sheet, contact_sheet(sheet))
+            staged.append((_stage_bytes(plan.contact_sheet, data), plan.contact_sheet))
+            outputs["contact_sheet"] = plan.contact_sheet
+        # every output is complete: only now replace the earlier ones
+        while staged:
+            tmp, target = staged[0]
+            os.replace(tmp, target)
+            staged.pop(0)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        _remove_dirs(created)
+        raise
     finally:
         source.close()
-    arr = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-    atomic_write_text(boxes_path, format_boxes(arr))
-    atomic_write_text(csv_path, _frames_csv(per_frame))
-    outputs = {"video": out, "boxes": boxes_path, "frames_csv": csv_path}
-    if gif:
-        _write_gif(gif, small, source.fps / gif_every)
-        outputs["gif"] = gif
-    if contact:
-        _write_png(contact, contact_sheet(sheet))
-        outputs["contact_sheet"] = contact
     return DemoResult(arr, np.asarray(confs), np.asarray(times), source.width, source.height, source.fps,
                       outputs, per_frame)
 

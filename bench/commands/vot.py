@@ -10,17 +10,20 @@
 ``vot analysis`` plus the suite's own scoring of the same result files, imported into the results store
 as ``<results>/<tracker>/<dataset>/vot_analysis.json``. Needs ``pip install vot-toolkit==0.9.0
 attributee==0.1.9`` for ``run``/``analyse``.
+
+Each action checks all it is given first (names, numbers, paths, and every workspace file it reads), so a
+bad argument or a broken workspace file is one line naming it and leaves the workspace as it was;
+``setup`` never writes where its sources lie.
 """
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from bench.commands._common import add_json_option, add_results_option, add_tracker_options, results_path, write_json
+from bench.commands._common import (add_json_option, add_results_option, add_tracker_options, check_outputs,
+                                    positive_float, positive_int, results_path, write_json)
 from bench.errors import ConfigError
-
-SETUP_FILE = "bench_vot.json"
+from bench.vot.workspace import SETUP_FILE
 
 
 def register(sub) -> None:
@@ -39,11 +42,12 @@ def register(sub) -> None:
     s.add_argument("--root", help="dataset root folder (with --dataset)")
     s.add_argument("--split", help="dataset split (with --dataset)")
     s.add_argument("--only", nargs="+", metavar="SEQ", help="only these sequences")
-    s.add_argument("--max-frames", type=int, help="cut sequences to this many frames (smoke tests)")
-    s.add_argument("--anchor-stride", type=int, default=50,
+    s.add_argument("--max-frames", type=positive_int, metavar="N",
+                   help="cut sequences to this many frames (smoke tests)")
+    s.add_argument("--anchor-stride", type=positive_int, default=50, metavar="N",
                    help="anchor spacing for sequences without anchor.value (default: 50 frames)")
     s.add_argument("--experiments", help="keep only these experiments of the stack (comma separated)")
-    s.add_argument("--timeout", type=int, default=300,
+    s.add_argument("--timeout", type=positive_int, default=300, metavar="S",
                    help="seconds the toolkit waits for one TraX reply, incl. model loading (default: 300)")
     s.add_argument("--label", help="dataset name for the imported analysis (default: --dataset or the stack)")
     s.set_defaults(func=setup_main)
@@ -53,7 +57,7 @@ def register(sub) -> None:
     r.add_argument("--tracker", "-t", help="suite tracker name (default: the one set up)")
     r.add_argument("--experiments", help="comma separated (default: every experiment of the stack)")
     r.add_argument("--force", action="store_true", help="rerun experiments that already have results")
-    r.add_argument("--toolkit-timeout", type=float, default=None,
+    r.add_argument("--toolkit-timeout", type=positive_float, default=None, metavar="S",
                    help="wall-clock limit for the whole toolkit run in seconds (default: none)")
     r.set_defaults(func=run_main)
 
@@ -64,34 +68,55 @@ def register(sub) -> None:
     a.add_argument("--experiments", help="comma separated (default: those with results)")
     add_results_option(a, "results store folder")
     a.add_argument("--run-name", help="run folder in the store (default: the tracker name)")
-    a.add_argument("--toolkit-timeout", type=float, default=600.0, help="limit for `vot analysis` (default: 600 s)")
+    a.add_argument("--toolkit-timeout", type=positive_float, default=600.0, metavar="S",
+                   help="limit for `vot analysis` (default: 600 s)")
     add_json_option(a)
     a.set_defaults(func=analyse_main)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
 def _load_setup(ws: Path) -> dict:
-    f = ws / SETUP_FILE
-    if not f.is_file():
-        raise ConfigError(f"{ws}: no {SETUP_FILE}; run `bench vot setup --workspace {ws} ...` first")
-    return json.loads(f.read_text(encoding="utf-8"))
+    from bench.vot.workspace import load_setup
+
+    return load_setup(ws)
 
 
 def setup_main(args: argparse.Namespace) -> int:
-    from bench.io import atomic_write_json
     from bench.vot import workspace as W
 
     import trackers
 
-    trackers.TRACKERS.get(args.tracker)  # unknown names fail before anything is written
-    if args.checkpoint and not Path(args.checkpoint).is_file():
-        raise ConfigError(f"{args.checkpoint}: checkpoint file not found")
+    # every argument is checked before anything is written (an existing workspace stays as it is)
+    entry = trackers.TRACKERS.get(args.tracker)  # unknown names fail before anything is written
+    if args.checkpoint:
+        if not Path(args.checkpoint).is_file():
+            raise ConfigError(f"--checkpoint {args.checkpoint}: checkpoint file not found")
+        if entry.meta.get("needs_weights") is False:
+            raise ConfigError(f"--checkpoint {args.checkpoint}: tracker {args.tracker!r} takes no checkpoint")
+        from trackers.checkpoint import load_checkpoint
+
+        # read now, as the TraX server will: a text file, an LFS pointer or a truncated download is an
+        # error here, not a failed toolkit run later
+        load_checkpoint(args.checkpoint, trust=args.trust_checkpoint)
+    if args.sequences and (args.root or args.split):
+        raise ConfigError(f"{'--root' if args.root else '--split'} goes with --dataset, not with --sequences")
+    if args.sequences and not Path(args.sequences).exists():
+        raise ConfigError(f"--sequences {args.sequences}: no such file or folder")
+    if args.label is not None and not args.label.strip():
+        raise ConfigError("--label: empty name")
     experiments = [e for e in args.experiments.split(",") if e] if args.experiments else None
-    if experiments is None and args.stack == "vot2018":
+    vot2018_note = experiments is None and args.stack == "vot2018"
+    if vot2018_note:
         # vot-toolkit 0.9.0 refuses supervised experiments under its realtime runtime
         # ("SupervisedExperiment requires an online tracker runtime"); leave realtime out unless asked for
         experiments = ["baseline", "unsupervised"]
-        print("note: vot2018 realtime left out (vot-toolkit 0.9.0 cannot run it); --experiments to override")
+    ws = Path(args.workspace)
+    inputs = {"--sequences": args.sequences, "--root": args.root, "--checkpoint": args.checkpoint,
+              "--stack": args.stack if args.stack not in W.STACKS else None}
+    W.check_sources(ws, [], inputs)             # never write onto (or into) what is read
+    W.check_workspace_folder(ws)
+    W.stack_text(args.stack, experiments)       # unknown stack or experiment, unreadable stack file
+    W.read_trackers_ini(ws)                     # an existing registry that setup would have to merge into
     if args.sequences:
         folders = W.vot_sequence_folders(args.sequences)
         if args.only:
@@ -108,45 +133,65 @@ def setup_main(args: argparse.Namespace) -> int:
         names = [ds.resolve_name(n) for n in args.only] if args.only else ds.names()
         seqs = [W.sequence_from_dataset(ds.load(n), args.anchor_stride, args.max_frames) for n in names]
         label = args.label or ds.name
-    ws = W.build_workspace(args.workspace, args.stack, seqs, args.tracker, checkpoint=args.checkpoint,
+    if vot2018_note:
+        print("note: vot2018 realtime left out (vot-toolkit 0.9.0 cannot run it); --experiments to override")
+    setup = {"tracker": args.tracker, "tracker_id": W.tracker_identifier(args.tracker), "stack": args.stack,
+             "label": label, "sequences": [s.name for s in seqs]}
+    ws = W.build_workspace(ws, args.stack, seqs, args.tracker, checkpoint=args.checkpoint,
                            device=args.device, dtype=args.dtype, trust_checkpoint=args.trust_checkpoint,
-                           timeout=args.timeout, experiments=experiments)
-    atomic_write_json(ws / SETUP_FILE, {"tracker": args.tracker, "tracker_id": W.tracker_identifier(args.tracker),
-                                        "stack": args.stack, "label": label, "sequences": [s.name for s in seqs]})
+                           timeout=args.timeout, experiments=experiments, inputs=inputs, setup=setup)
     print(f"workspace {ws}: {len(seqs)} sequence(s), stack {args.stack}, tracker entry "
           f"[{W.tracker_identifier(args.tracker)}] (TraX timeout {args.timeout} s)")
     print(f"next: bench vot run --workspace {ws}")
     return 0
 
 
-def _tracker_id(args, setup: dict) -> tuple[str, str]:
-    from bench.vot.workspace import tracker_identifier
+def _tracker_id(args, setup: dict, ws: Path | None = None) -> tuple[str, str]:
+    """The suite tracker to run (``--tracker`` or the one set up) and its ``trackers.ini`` section, which
+    must exist in the workspace."""
+    import trackers
+    from bench.vot.workspace import read_trackers_ini, tracker_identifier
 
     name = args.tracker or setup.get("tracker")
     if not name:
         raise ConfigError("no tracker: pass --tracker")
-    return name, tracker_identifier(name)
+    trackers.TRACKERS.get(name)  # an unknown name is a one-line error naming it
+    ident = tracker_identifier(name)
+    if ws is not None:
+        _, ini = read_trackers_ini(ws)
+        if ident not in ini.sections():
+            raise ConfigError(f"{ws / 'trackers.ini'}: no [{ident}] entry for tracker {name}; run "
+                              f"`bench vot setup --workspace {ws} --tracker {name} ...` first")
+    return name, ident
 
 
-def _experiments(arg: str | None, stack: dict) -> list[str]:
+def _experiments(arg: str | None, stack: dict, ws: Path | None = None) -> list[str]:
+    if not stack:
+        raise ConfigError(f"{'the stack' if ws is None else ws / 'stack.yaml'}: no experiments")
     if not arg:
         return list(stack)
     exps = [e for e in arg.split(",") if e]
     unknown = [e for e in exps if e not in stack]
     if unknown:
-        raise ConfigError(f"unknown experiment(s) {', '.join(unknown)}; the stack has {', '.join(stack)}")
+        raise ConfigError(f"--experiments: unknown experiment(s) {', '.join(unknown)}; the stack has "
+                          f"{', '.join(stack)}")
+    if not exps:
+        raise ConfigError("--experiments: no experiment named")
     return exps
 
 
 def run_main(args: argparse.Namespace) -> int:
     from bench.vot import toolkit
+    from bench.vot.workspace import check_workspace_sequences
 
+    # everything is read and checked before the toolkit starts (it writes results and the log)
     ws = Path(args.workspace)
     setup = _load_setup(ws)
     toolkit.require_toolkit()
-    _, ident = _tracker_id(args, setup)
+    _, ident = _tracker_id(args, setup, ws)
     stack = toolkit.stack_experiments(ws)
-    exps = _experiments(args.experiments, stack)
+    exps = _experiments(args.experiments, stack, ws)
+    check_workspace_sequences(ws, {e: stack[e] for e in exps})
     toolkit.evaluate(ws, ident, exps, force=args.force, timeout=args.toolkit_timeout, stack=stack)
     print(f"vot evaluate: {ident} finished {', '.join(exps)} in {ws / 'results' / ident}")
     print(f"next: bench vot analyse --workspace {ws}")
@@ -156,22 +201,30 @@ def run_main(args: argparse.Namespace) -> int:
 def analyse_main(args: argparse.Namespace) -> int:
     from bench.table import format_table
     from bench.vot import results, toolkit
+    from bench.vot.workspace import check_workspace_sequences
 
     ws = Path(args.workspace)
     setup = _load_setup(ws)
     toolkit.require_toolkit()
-    name, ident = _tracker_id(args, setup)
+    name, ident = _tracker_id(args, setup, ws)
     stack = toolkit.stack_experiments(ws)
+    store = results_path(args)
+    if args.json and args.json != "-":
+        check_outputs({"--json": args.json}, {f"workspace file {f}": ws / f for f in
+                                              ("config.yaml", "stack.yaml", "trackers.ini", SETUP_FILE)})
+        if Path(args.json).is_dir():
+            raise ConfigError(f"--json {args.json}: is a folder; a file name is needed")
     if args.experiments:
-        exps = _experiments(args.experiments, stack)
+        exps = _experiments(args.experiments, stack, ws)
     else:
         exps = [e for e in stack if (ws / "results" / ident / e).is_dir()]
         if not exps:
             raise ConfigError(f"{ws / 'results' / ident}: no results yet; run `bench vot run --workspace {ws}`")
+    check_workspace_sequences(ws, {e: stack[e] for e in exps})
     analysis = toolkit.analyse(ws, ident, exps, timeout=args.toolkit_timeout)
     tk = analysis.get(ident, {})
     suite = {e: results.suite_scores(ws, ident, e, stack[e]) for e in exps}
-    path = results.import_analysis(results_path(args), args.run_name or name, setup.get("label", "vot"),
+    path = results.import_analysis(store, args.run_name or name, setup.get("label", "vot"),
                                    ws, ident, tk, suite, setup.get("stack", "?"), toolkit.toolkit_version())
     rows = []
     for e in exps:

@@ -16,16 +16,26 @@ import numpy as np
 
 from bench.errors import DataError
 from bench.io import atomic_write_json
-from bench.metrics.regions import Region, read_regions
+from bench.metrics.regions import Region
 
 ANALYSIS_FILE = "vot_analysis.json"
 
 
 def _sequence_names(ws: Path) -> list[str]:
+    from bench.vot.workspace import read_sequence_list
+
     lst = ws / "sequences" / "list.txt"
     if not lst.is_file():
         raise DataError(f"{lst}: not found (is {ws} a VOT workspace?)")
-    return [n.strip() for n in lst.read_text(encoding="utf-8").splitlines() if n.strip()]
+    return read_sequence_list(lst)
+
+
+def _read_regions(path: Path) -> list[Region]:
+    """A region file (ground truth or text trajectory); not UTF-8 or malformed names the file (and line)."""
+    from bench.metrics.regions import parse_regions
+    from bench.vot.workspace import read_text
+
+    return parse_regions(read_text(path).splitlines(), str(path))
 
 
 def _sequence_size(folder: Path) -> tuple[int, int]:
@@ -41,7 +51,7 @@ def read_trajectory(path: Path) -> list[Region]:
     """A trajectory the toolkit wrote: ``<name>.txt`` (``VOT_RESULTS_BINARY=false``, what `bench vot run`
     uses) or the toolkit's default binary ``<name>.bin``."""
     if path.is_file():
-        return read_regions(path)
+        return _read_regions(path)
     if path.with_suffix(".bin").is_file():
         return read_binary_trajectory(path.with_suffix(".bin"))
     raise DataError(f"{path}: result file not found (run `bench vot run` first)")
@@ -91,6 +101,7 @@ def read_binary_trajectory(path: Path) -> list[Region]:
 def suite_scores(workspace: str | os.PathLike, tracker_id: str, experiment: str, spec: dict) -> dict[str, Any]:
     """Score one experiment's result files with the suite's VOT protocols (vot-toolkit conventions)."""
     from bench.metrics import vot2018, vot2020
+    from bench.vot.workspace import read_anchors
 
     ws = Path(workspace)
     base = ws / "results" / tracker_id / experiment
@@ -100,8 +111,8 @@ def suite_scores(workspace: str | os.PathLike, tracker_id: str, experiment: str,
         seqs = []
         for n in names:
             folder = ws / "sequences" / n
-            gt = read_regions(folder / "groundtruth.txt")
-            anchors = np.array([float(v) for v in (folder / "anchor.value").read_text(encoding="utf-8").split()])
+            gt = _read_regions(folder / "groundtruth.txt")
+            anchors = np.array(read_anchors(folder / "anchor.value", len(gt)))
             runs = {int(i): read_trajectory(base / n / f"{n}_{int(i):08d}.txt") for i in np.flatnonzero(anchors)}
             seqs.append(vot2020.MultistartSequence(n, gt, _sequence_size(folder), anchors, runs))
         r = vot2020.multistart(seqs)
@@ -116,7 +127,7 @@ def suite_scores(workspace: str | os.PathLike, tracker_id: str, experiment: str,
         items = []
         for n in names:
             folder = ws / "sequences" / n
-            items.append((n, read_trajectory(base / n / f"{n}_001.txt"), read_regions(folder / "groundtruth.txt"),
+            items.append((n, read_trajectory(base / n / f"{n}_001.txt"), _read_regions(folder / "groundtruth.txt"),
                           _sequence_size(folder)))
         r = vot2020.unsupervised(items, burnin=burnin)
         return {"accuracy": r["accuracy"], "per_sequence": r["per_sequence"], "protocol": f"vot2020 unsupervised (burnin {burnin})"}
@@ -129,7 +140,7 @@ def suite_scores(workspace: str | os.PathLike, tracker_id: str, experiment: str,
             # repetitions that exist, and so does the suite
             trajs = [read_trajectory(base / n / f"{n}_{r:03d}.txt") for r in range(1, reps + 1)
                      if (base / n / f"{n}_{r:03d}.txt").is_file() or r == 1]
-            seqs.append(vot2018.SupervisedSequence(n, read_regions(folder / "groundtruth.txt"),
+            seqs.append(vot2018.SupervisedSequence(n, _read_regions(folder / "groundtruth.txt"),
                                                    _sequence_size(folder), trajs))
         r = vot2018.vottk_supervised(seqs)
         return {"eao": r["eao"], "eao_curve": np.asarray(r["eao_curve"]).tolist(), "accuracy": r["accuracy"],

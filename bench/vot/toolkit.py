@@ -9,7 +9,6 @@ last line of its log.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import subprocess
@@ -17,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.errors import BenchError, ConfigError
+from bench.errors import BenchError
 
 REQUIRED = "vot-toolkit==0.9.0 attributee==0.1.9"
 
@@ -85,13 +84,15 @@ def _last_line(out: str) -> str:
 
 def expected_result_files(workspace: Path, tracker_id: str, experiment: dict, exp_name: str) -> list[Path]:
     """Result files the toolkit must have written for ``exp_name`` (from the stack and the sequences)."""
+    from bench.vot.workspace import read_anchors, read_sequence_list
+
     seq_root = workspace / "sequences"
-    names = [n.strip() for n in (seq_root / "list.txt").read_text(encoding="utf-8").splitlines() if n.strip()]
+    names = read_sequence_list(seq_root / "list.txt")
     base = workspace / "results" / tracker_id / exp_name
     files = []
     for n in names:
         if experiment.get("type") == "multistart":
-            anchors = [float(v) for v in (seq_root / n / "anchor.value").read_text(encoding="utf-8").split()]
+            anchors = read_anchors(seq_root / n / "anchor.value")
             files += [base / n / f"{n}_{i:08d}.txt" for i, a in enumerate(anchors) if a != 0]
         else:  # deterministic trackers stop early after 3 identical repetitions: require the first one
             files.append(base / n / f"{n}_001.txt")
@@ -125,7 +126,16 @@ def analyse(workspace: str | os.PathLike, tracker_id: str, experiments: Sequence
                    "--experiments", ",".join(experiments), tracker_id], ws, timeout, ws / "bench_vot.log")
     if not target.is_file():
         raise VOTToolkitError(f"vot analysis wrote no {target}: {_last_line(out)}")
-    return parse_analysis(json.loads(target.read_text(encoding="utf-8")))
+    from bench.io import read_json
+
+    doc = read_json(target)
+    if not isinstance(doc, dict):
+        raise VOTToolkitError(f"{target}: the toolkit's analysis is not a JSON object")
+    try:
+        return parse_analysis(doc)
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as e:
+        raise VOTToolkitError(f"{target}: unexpected layout of the toolkit's analysis "
+                              f"({type(e).__name__})") from None
 
 
 def parse_analysis(doc: dict[str, Any]) -> dict[str, Any]:
@@ -174,16 +184,8 @@ def _first(v: Any) -> Any:
 
 
 def stack_experiments(workspace: str | os.PathLike) -> dict[str, dict]:
-    """The experiments of the workspace's stack file (as dicts), without importing the toolkit."""
-    import yaml
+    """The experiments of the workspace's stack file (as dicts), without importing the toolkit; a config or
+    stack file that is not UTF-8 YAML of the right shape is a one-line error naming it."""
+    from bench.vot.workspace import stack_experiments as read_stack
 
-    ws = Path(workspace)
-    try:
-        cfg = yaml.safe_load((ws / "config.yaml").read_text(encoding="utf-8")) or {}
-    except FileNotFoundError:
-        raise ConfigError(f"{ws}: not a VOT workspace (no config.yaml); run `bench vot setup` first") from None
-    stack = ws / str(cfg.get("stack", "stack.yaml"))
-    if not stack.is_file():
-        raise ConfigError(f"{ws / 'config.yaml'}: stack {cfg.get('stack')!r} is not a file in the workspace")
-    doc = yaml.safe_load(stack.read_text(encoding="utf-8")) or {}
-    return dict(doc.get("experiments") or {})
+    return read_stack(workspace)

@@ -16,16 +16,25 @@ Layout written (what ``vot configure`` would create, minus any download)::
 Sequences come from VOT-format folders (a sequence folder, or a folder of them with ``list.txt``) or from any
 benchmark adapter of the suite (``datasets.create_dataset``), whose boxes become rectangles and which get
 anchors every ``anchor_stride`` frames (forward in the first half, backward in the second, like VOT2020).
+
+Every workspace file the suite reads (``bench_vot.json``, ``config.yaml``, ``stack.yaml``, ``trackers.ini``,
+``sequences/list.txt`` and the per-sequence files) goes through the readers below, so a file that is not
+UTF-8, not JSON/YAML/INI or of the wrong shape is a one-line error naming it. :func:`build_workspace`
+checks everything before it writes, builds the new ``sequences/`` folder beside the old one and swaps it
+in, and never writes where its sources lie.
 """
 from __future__ import annotations
 
+import configparser
+import json
 import os
 import re
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -68,6 +77,7 @@ STACKS: dict[str, dict] = {
     },
 }
 
+SETUP_FILE = "bench_vot.json"
 TRAX_COMMAND = "bench.vot.trax_server"
 DEFAULT_TIMEOUT = 300  # seconds per TraX call: model loading on the first frame of a slow GPU tracker
 DEFAULT_ANCHOR_STRIDE = 50
@@ -86,6 +96,233 @@ class WorkspaceSequence:
     anchors: list[float] | None = None
     tags: dict[str, np.ndarray] = field(default_factory=dict)
     fps: int = 30
+
+
+# ------------------------------------------------------------------------------------------------
+# reading workspace files: one-line errors naming the file
+# ------------------------------------------------------------------------------------------------
+
+def read_text(path: str | os.PathLike, error: type = DataError) -> str:
+    """The UTF-8 text of a workspace or sequence file; missing, a folder, unreadable or not UTF-8 is an
+    ``error`` (a :class:`~bench.errors.BenchError`) naming the file."""
+    p = Path(path)
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise error(f"{p}: file not found") from None
+    except IsADirectoryError:
+        raise error(f"{p}: is a folder, expected a file") from None
+    except UnicodeDecodeError as e:
+        raise error(f"{p}: not UTF-8 text (byte {e.start} is {e.object[e.start:e.start + 1]!r})") from None
+    except OSError as e:
+        raise error(f"{p}: cannot read ({e.strerror or e})") from None
+
+
+def _kind(obj: Any) -> str:
+    if obj == "":
+        return "an empty string"
+    names = {dict: "a mapping", list: "a list", str: "a string", type(None): "nothing"}
+    return names.get(type(obj), type(obj).__name__)
+
+
+def read_yaml_mapping(path: str | os.PathLike, error: type = ConfigError) -> dict:
+    """A YAML file whose top level is a mapping (an empty file is an empty mapping)."""
+    import yaml
+
+    p = Path(path)
+    text = read_text(p, error)
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(e, "problem", None) or type(e).__name__
+        raise error(f"{p}{where}: not valid YAML ({problem})") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise error(f"{p}: expected a mapping of keys at the top level, found {_kind(doc)}")
+    return doc
+
+
+def check_stack_doc(doc: Mapping, source: str | os.PathLike) -> dict[str, dict]:
+    """The ``experiments`` of a stack document: a mapping of name -> mapping with a ``type``."""
+    exps = doc.get("experiments")
+    if not isinstance(exps, dict):
+        raise ConfigError(f"{source}: 'experiments' must be a mapping of experiment name -> settings, "
+                          f"found {_kind(exps)}")
+    for name, spec in exps.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+            raise ConfigError(f"{source}: experiment {name!r} must be a mapping with a 'type', found {_kind(spec)}")
+        if not isinstance(spec.get("analyses", []), list):
+            raise ConfigError(f"{source}: experiment {name!r}: 'analyses' must be a list")
+    return {str(k): v for k, v in exps.items()}
+
+
+def parse_ini(text: str, source: str | os.PathLike) -> configparser.ConfigParser:
+    """``trackers.ini`` as the toolkit reads it (``configparser``); a malformed file names its line."""
+    cp = configparser.ConfigParser()
+    try:
+        cp.read_string(text, source=str(source))
+    except configparser.MissingSectionHeaderError as e:
+        raise ConfigError(f"{source}:{e.lineno}: not an INI file (a line before the first [section])") from None
+    except configparser.ParsingError as e:
+        line = e.errors[0][0] if getattr(e, "errors", None) else "?"
+        raise ConfigError(f"{source}:{line}: not valid INI syntax") from None
+    except (configparser.DuplicateSectionError, configparser.DuplicateOptionError) as e:
+        what = f"section [{e.section}]" if isinstance(e, configparser.DuplicateSectionError) else \
+            f"key {e.option!r} in [{e.section}]"
+        raise ConfigError(f"{source}:{e.lineno or '?'}: duplicate {what}") from None
+    except configparser.Error as e:
+        raise ConfigError(f"{source}: not valid INI ({type(e).__name__})") from None
+    return cp
+
+
+def read_trackers_ini(workspace: str | os.PathLike) -> tuple[str, configparser.ConfigParser]:
+    """Text and parsed sections of ``W/trackers.ini`` (empty where the file does not exist yet)."""
+    ini = Path(workspace) / "trackers.ini"
+    if not ini.exists():
+        return "", parse_ini("", ini)
+    text = read_text(ini, ConfigError)
+    return text, parse_ini(text, ini)
+
+
+def load_setup(workspace: str | os.PathLike) -> dict:
+    """``W/bench_vot.json`` (what ``bench vot setup`` recorded), checked for shape."""
+    ws = Path(workspace)
+    f = ws / SETUP_FILE
+    if not ws.is_dir():
+        raise ConfigError(f"{ws}: no such workspace folder; run `bench vot setup --workspace {ws} ...` first")
+    if not f.is_file():
+        raise ConfigError(f"{ws}: no {SETUP_FILE}; run `bench vot setup --workspace {ws} ...` first")
+    text = read_text(f, ConfigError)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{f}:{e.lineno}: not valid JSON ({e.msg})") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{f}: expected a JSON object, found {_kind(doc)}")
+    for key in ("tracker", "tracker_id", "stack", "label"):
+        if key in doc and not (isinstance(doc[key], str) and doc[key]):
+            raise ConfigError(f"{f}: {key!r} must be a non-empty string, found {_kind(doc[key])}")
+    if "sequences" in doc and not (isinstance(doc["sequences"], list)
+                                   and all(isinstance(n, str) for n in doc["sequences"])):
+        raise ConfigError(f"{f}: 'sequences' must be a list of names")
+    return doc
+
+
+def read_config(workspace: str | os.PathLike) -> dict:
+    """``W/config.yaml``, checked for the keys the suite and the toolkit use."""
+    ws = Path(workspace)
+    f = ws / "config.yaml"
+    if not f.exists():
+        raise ConfigError(f"{ws}: not a VOT workspace (no config.yaml); run `bench vot setup` first")
+    cfg = read_yaml_mapping(f)
+    if "stack" in cfg and not (isinstance(cfg["stack"], str) and cfg["stack"]):
+        raise ConfigError(f"{f}: 'stack' must be a file name, found {_kind(cfg['stack'])}")
+    reg = cfg.get("registry", [])
+    if not (isinstance(reg, str) or (isinstance(reg, list) and all(isinstance(r, str) for r in reg))):
+        raise ConfigError(f"{f}: 'registry' must be a list of file names, found {_kind(reg)}")
+    if "sequences" in cfg and not isinstance(cfg["sequences"], str):
+        raise ConfigError(f"{f}: 'sequences' must be a folder name, found {_kind(cfg['sequences'])}")
+    return cfg
+
+
+def read_sequence_list(path: str | os.PathLike) -> list[str]:
+    """The names in a ``list.txt`` (one per line, blank lines ignored); names that are not plain folder
+    names are refused."""
+    p = Path(path)
+    names = [ln.strip() for ln in read_text(p).splitlines() if ln.strip()]
+    for n in names:
+        if not _plain_name(n):
+            raise DataError(f"{p}: {n!r} is not a sequence folder name")
+    return names
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name
+
+
+def read_anchors(path: str | os.PathLike, length: int | None = None) -> list[float]:
+    """``anchor.value``: one number per frame (``1`` forward, ``-1`` backward, ``0`` none)."""
+    p = Path(path)
+    vals = read_text(p).split()
+    try:
+        anchors = [float(v) for v in vals]
+    except ValueError:
+        bad = next(v for v in vals if not _is_number(v))
+        raise DataError(f"{p}: not a number list ({bad[:20]!r})") from None
+    if length is not None and len(anchors) != length:
+        raise DataError(f"{p}: {len(anchors)} values for {length} frames")
+    return anchors
+
+
+def _is_number(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def read_int_list(path: str | os.PathLike) -> np.ndarray:
+    """A per-frame tag/label file: one integer (or integral number) per frame."""
+    p = Path(path)
+    vals = read_text(p).split()
+    try:
+        nums = [float(v) for v in vals]
+    except ValueError:
+        bad = next(v for v in vals if not _is_number(v))
+        raise DataError(f"{p}: not a number list ({bad[:20]!r})") from None
+    if not all(np.isfinite(nums)):
+        raise DataError(f"{p}: values must be finite numbers")
+    return np.array([int(v) for v in nums], dtype=np.int64)
+
+
+def stack_experiments(workspace: str | os.PathLike) -> dict[str, dict]:
+    """The experiments of the workspace's stack file (``config.yaml`` -> ``stack.yaml``), checked for shape."""
+    ws = Path(workspace)
+    cfg = read_config(ws)
+    stack = ws / str(cfg.get("stack", "stack.yaml"))
+    if not stack.is_file():
+        raise ConfigError(f"{ws / 'config.yaml'}: stack {cfg.get('stack')!r} is not a file in the workspace")
+    return check_stack_doc(read_yaml_mapping(stack), stack)
+
+
+def check_workspace_sequences(workspace: str | os.PathLike, stack: Mapping[str, dict] | None = None) -> list[str]:
+    """Read every sequence file the toolkit and the suite's scoring will read (``list.txt``, ``sequence``,
+    ``groundtruth.txt``, ``anchor.value`` for multistart stacks, the frames), so a broken workspace is a
+    one-line error before anything runs; returns the sequence names."""
+    from bench.metrics.regions import parse_regions
+    from datasets.vot import parse_sequence_meta
+
+    ws = Path(workspace)
+    root = ws / "sequences"
+    names = read_sequence_list(root / "list.txt")
+    if not names:
+        raise DataError(f"{root / 'list.txt'}: lists no sequence")
+    multistart = any((spec or {}).get("type") == "multistart" for spec in (stack or {}).values())
+    for n in names:
+        folder = root / n
+        if not folder.is_dir():
+            raise DataError(f"{root / 'list.txt'}: sequence {n} has no folder {folder}")
+        gt_path = folder / "groundtruth.txt"
+        gt = parse_regions(read_text(gt_path).splitlines(), str(gt_path))
+        meta = parse_sequence_meta(folder / "sequence")
+        if "width" not in meta or "height" not in meta:
+            raise DataError(f"{folder / 'sequence'}: width/height missing")
+        if multistart:
+            read_anchors(folder / "anchor.value", len(gt))
+        pattern = meta.get("channels.color")
+        if pattern:
+            try:
+                frames = [folder / (pattern % i) for i in range(1, len(gt) + 1)]
+            except (TypeError, ValueError):
+                raise DataError(f"{folder / 'sequence'}: channels.color={pattern!r} is not a frame pattern") from None
+            missing = [f for f in frames if not f.is_file()]
+            if missing:
+                raise DataError(f"{missing[0]}: frame not found ({len(missing)} of {len(frames)} frames missing)")
+    return names
 
 
 def tracker_identifier(tracker: str) -> str:
@@ -136,13 +373,33 @@ def stack_text(stack: str, experiments: Sequence[str] | None = None) -> str:
         if experiments:
             unknown = [e for e in experiments if e not in exps]
             if unknown:
-                raise ConfigError(f"stack {stack}: unknown experiment(s) {', '.join(unknown)}; known: {', '.join(exps)}")
+                raise ConfigError(f"--experiments: unknown experiment(s) {', '.join(unknown)} in stack {stack}; "
+                                  f"known: {', '.join(exps)}")
             exps = {k: v for k, v in exps.items() if k in experiments}
         return _yaml_dump({"title": spec["title"], "experiments": exps}) + "\n"
     p = Path(stack)
     if not p.is_file():
-        raise ConfigError(f"unknown stack {stack!r}: not one of {', '.join(STACKS)} and no such file")
-    lines = [ln for ln in p.read_text(encoding="utf-8").splitlines() if not ln.startswith("dataset:")]
+        raise ConfigError(f"--stack: unknown stack {stack!r}: not one of {', '.join(STACKS)} and no such file")
+    text = read_text(p, ConfigError)
+    try:
+        import yaml
+    except ImportError:  # pragma: no cover - PyYAML comes with the 'vot' extra
+        yaml = None
+    if yaml is None:
+        if experiments:
+            raise ConfigError(f"--experiments with the stack file {p} needs PyYAML (pip install PyYAML)")
+    else:
+        doc = read_yaml_mapping(p)
+        exps = check_stack_doc(doc, p)
+        if experiments:
+            unknown = [e for e in experiments if e not in exps]
+            if unknown:
+                raise ConfigError(f"--experiments: unknown experiment(s) {', '.join(unknown)} in stack {p}; "
+                                  f"known: {', '.join(exps)}")
+            doc = {k: v for k, v in doc.items() if k != "dataset"}
+            doc["experiments"] = {k: v for k, v in exps.items() if k in experiments}
+            return yaml.safe_dump(doc, sort_keys=False)
+    lines = [ln for ln in text.splitlines() if not ln.startswith("dataset:")]
     return "\n".join(lines) + "\n"
 
 
@@ -181,7 +438,7 @@ def vot_sequence_folders(path: str | os.PathLike) -> list[Path]:
         return [p]
     for lst in (p / "list.txt", p / "sequences" / "list.txt"):
         if lst.is_file():
-            names = [ln.strip() for ln in lst.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            names = read_sequence_list(lst)
             missing = [n for n in names if not (lst.parent / n / "groundtruth.txt").is_file()]
             if missing:
                 raise DataError(f"{lst}: sequence {missing[0]} has no groundtruth.txt")
@@ -216,7 +473,9 @@ def sequence_from_vot_folder(folder: str | os.PathLike, anchor_stride: int = DEF
 
     folder = Path(folder)
     gt_path = folder / "groundtruth.txt"
-    lines = [ln.strip() for ln in gt_path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+    lines = [ln.strip() for ln in read_text(gt_path).splitlines() if ln.strip()]
+    if not lines:
+        raise DataError(f"{gt_path}: no region (an empty ground truth)")
     regions = [parse_region(ln, f"{gt_path}:{i}") for i, ln in enumerate(lines, 1)]
     n = len(lines)
     frames = _frames_of(folder, n)
@@ -230,17 +489,10 @@ def sequence_from_vot_folder(folder: str | os.PathLike, anchor_stride: int = DEF
         width, height = _image_size(frames[0])
     anchors = None
     if (folder / "anchor.value").is_file():
-        vals = (folder / "anchor.value").read_text(encoding="utf-8").split()
-        try:
-            anchors = [float(v) for v in vals]
-        except ValueError:
-            raise DataError(f"{folder / 'anchor.value'}: not a number list") from None
-        if len(anchors) != n:
-            raise DataError(f"{folder / 'anchor.value'}: {len(anchors)} values for {n} frames")
+        anchors = read_anchors(folder / "anchor.value", n)
     tags = {}
     for t in sorted(folder.glob("*.tag")) + sorted(folder.glob("*.label")):
-        vals = t.read_text(encoding="utf-8").split()
-        tags[t.stem] = np.array([int(float(v)) for v in vals], dtype=np.int64)
+        tags[t.stem] = read_int_list(t)
     seq = WorkspaceSequence(folder.name, frames, lines, width, height, anchors, tags)
     return _truncate(seq, regions, anchor_stride, max_frames)
 
@@ -266,6 +518,9 @@ def sequence_from_dataset(seq, anchor_stride: int = DEFAULT_ANCHOR_STRIDE,
                 lines.append(",".join(repr(float(v)) for v in box))
             regions.append(parse_region(lines[-1]))
     width, height = _image_size(frames.paths[0])
+    check = getattr(seq, "check_init_box", None)  # the adapter's first-box check names the GT file and line
+    if check is not None:
+        check((height, width))
     anchors = None
     if "anchor" in seq.flags:
         anchors = [float(v) for v in np.asarray(seq.flags["anchor"]).reshape(-1)]
@@ -361,29 +616,134 @@ def _replace_section(text: str, ident: str, entry: str) -> str:
     return (body + "\n\n" if body else "") + entry
 
 
+def _within(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or lies inside it (both compared as given, made absolute, and with links
+    resolved)."""
+    a, b = Path(os.path.abspath(path)), Path(os.path.abspath(folder))
+    ra, rb = Path(os.path.realpath(a)), Path(os.path.realpath(b))
+    return a == b or b in a.parents or ra == rb or rb in ra.parents
+
+
+def check_sources(workspace: str | os.PathLike, sequences: Sequence[WorkspaceSequence],
+                  inputs: Mapping[str, str | os.PathLike | None] | None = None) -> None:
+    """Refuse, before anything is written, a setup that would write where its inputs lie: the workspace
+    (or the files it writes) being an input or inside an input folder, or an input (``inputs``: flag ->
+    path; the frames of ``sequences``) inside the ``sequences/`` folder that setup rebuilds."""
+    from bench.commands._common import check_outputs
+
+    ws = Path(workspace)
+    inputs = {k: v for k, v in (inputs or {}).items() if v}
+    for name in ("stack.yaml", "config.yaml", "trackers.ini", SETUP_FILE):
+        for flag, path in inputs.items():
+            if _within(Path(path), ws / name) or _same_file(Path(path), ws / name):
+                raise ConfigError(f"{flag} {path}: is the workspace's own {name}, which setup rewrites; "
+                                  f"pass a copy kept outside the workspace")
+    check_outputs({"--workspace": ws}, inputs)
+    seq_root = ws / "sequences"
+    for flag, path in inputs.items():
+        if _within(Path(path), seq_root):
+            raise ConfigError(f"{flag} {path}: lies inside the workspace's {seq_root}, which setup rebuilds; "
+                              f"pass the original files")
+    parents = {Path(f).parent for seq in sequences for f in seq.frames}
+    for d in sorted(parents):
+        if _within(d, seq_root):
+            raise ConfigError(f"{d}: frames inside the workspace's {seq_root}, which setup rebuilds; "
+                              f"set up from the original sequence folders")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_workspace_folder(ws: Path) -> None:
+    """``--workspace`` is a new folder, an empty one, or a VOT workspace (nothing else is written into)."""
+    if ws.exists() and not ws.is_dir():
+        raise ConfigError(f"--workspace {ws}: is a file, not a folder")
+    if ws.is_dir() and any(ws.iterdir()) and not ((ws / SETUP_FILE).is_file() or (ws / "config.yaml").is_file()):
+        raise ConfigError(f"--workspace {ws}: a folder with other files in it, not a VOT workspace (no "
+                          f"{SETUP_FILE} or config.yaml); choose a new or empty folder")
+    seq_root = ws / "sequences"
+    if seq_root.is_symlink() or (seq_root.exists() and not seq_root.is_dir()):
+        raise ConfigError(f"{seq_root}: not a plain folder; move it away first")
+    for name in ("stack.yaml", "config.yaml", "trackers.ini", SETUP_FILE):
+        if (ws / name).is_dir():
+            raise ConfigError(f"{ws / name}: is a folder, expected a file")
+
+
 def build_workspace(workspace: str | os.PathLike, stack: str, sequences: Iterable[WorkspaceSequence],
                     tracker: str | None = None, *, checkpoint: str | None = None, device: str = "cpu",
                     dtype: str = "float32", trust_checkpoint: bool = False, timeout: int = DEFAULT_TIMEOUT,
-                    experiments: Sequence[str] | None = None) -> Path:
-    """Write (or update) an offline workspace; returns its path. Existing results are kept."""
+                    experiments: Sequence[str] | None = None,
+                    inputs: Mapping[str, str | os.PathLike | None] | None = None,
+                    setup: Mapping[str, Any] | None = None) -> Path:
+    """Write (or update) an offline workspace; returns its path. Existing results are kept.
+
+    Everything is checked before anything is written: the workspace folder, the sequences (names, frames
+    not inside the workspace's ``sequences/``), ``inputs`` (flag -> path, see :func:`check_sources`), the
+    stack and experiments, and an existing ``trackers.ini`` (its other sections are kept). The new
+    ``sequences/`` folder (exactly the sequences given, and its ``list.txt``) is built beside the old one
+    and swapped in; then ``stack.yaml``, ``config.yaml``, ``trackers.ini`` and, with ``setup``,
+    ``bench_vot.json`` are replaced atomically. A failure before the swap leaves the workspace as it was
+    (and removes a workspace folder this call created).
+    """
     ws = Path(workspace)
-    ws.mkdir(parents=True, exist_ok=True)
-    seq_root = ws / "sequences"
-    seq_root.mkdir(exist_ok=True)
-    (ws / "results").mkdir(exist_ok=True)
-    names = []
-    for seq in sequences:
-        write_sequence(seq_root, seq)
-        names.append(seq.name)
-    if not names:
+    seqs = list(sequences)
+    if not seqs:
         raise DataError("no sequences to put into the VOT workspace")
-    atomic_write_text(seq_root / "list.txt", "\n".join(names) + "\n")
-    atomic_write_text(ws / "stack.yaml", stack_text(stack, experiments))
-    atomic_write_text(ws / "config.yaml", "registry:\n- trackers.ini\nstack: stack.yaml\nsequences: sequences\n")
-    ini = ws / "trackers.ini"
-    text = ini.read_text(encoding="utf-8") if ini.is_file() else ""
+    names = [seq.name for seq in seqs]
+    for n in names:
+        if not _plain_name(n) or n.startswith("."):
+            raise DataError(f"sequence {n!r}: not usable as a folder name in the workspace")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise DataError(f"sequence {dup[0]} is given twice")
+    check_sources(ws, seqs, inputs)
+    check_workspace_folder(ws)
+    stack_txt = stack_text(stack, experiments)
+    text, _ = read_trackers_ini(ws)
     if tracker:
         entry = tracker_ini_entry(tracker, checkpoint, device, dtype, trust_checkpoint, timeout)
         text = _replace_section(text, tracker_identifier(tracker), entry)
-    atomic_write_text(ini, text)
+        parse_ini(text, ws / "trackers.ini")  # what the toolkit will read
+
+    created = not ws.exists()
+    staging: Path | None = None
+    try:
+        ws.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".sequences.", suffix=".new", dir=ws))
+        for seq in seqs:
+            write_sequence(staging, seq)
+        atomic_write_text(staging / "list.txt", "\n".join(names) + "\n")
+        seq_root = ws / "sequences"
+        if seq_root.exists():  # swap: the old folder moves aside, the new one in, the old one goes
+            old = Path(tempfile.mkdtemp(prefix=".sequences.", suffix=".old", dir=ws))
+            try:
+                os.rename(seq_root, old / "sequences")
+                try:
+                    os.rename(staging, seq_root)
+                except BaseException:
+                    os.rename(old / "sequences", seq_root)
+                    raise
+                staging = None
+            finally:
+                if seq_root.is_dir():  # never drop the old sequences unless a folder is in place
+                    shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(staging, seq_root)
+            staging = None
+    except BaseException:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if created:
+            shutil.rmtree(ws, ignore_errors=True)
+        raise
+    (ws / "results").mkdir(exist_ok=True)
+    atomic_write_text(ws / "stack.yaml", stack_txt)
+    atomic_write_text(ws / "config.yaml", "registry:\n- trackers.ini\nstack: stack.yaml\nsequences: sequences\n")
+    atomic_write_text(ws / "trackers.ini", text)
+    if setup is not None:
+        atomic_write_text(ws / SETUP_FILE, json.dumps(dict(setup), indent=1) + "\n")
     return ws
