@@ -243,7 +243,7 @@ def test_truncated_video_is_one_line_without_ffmpeg_noise(tmp_path):
 
 @pytest.mark.parametrize("level,shown", [(logging.WARNING, False), (logging.INFO, True)])
 def test_native_stderr_is_caught_and_replayed_only_when_verbose(level, shown, capfd):
-    from bench.demo import native_stderr_captured
+    from bench.native_logs import native_stderr_captured
 
     root = logging.getLogger()
     old = root.level
