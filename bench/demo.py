@@ -18,8 +18,8 @@ renamed onto them only once every one of them is complete, so a failed or interr
 earlier outputs byte-identical and no half-written file behind.
 
 FFmpeg and OpenCV print their own log lines (``[mov,mp4,... @ 0x...] moov atom not found``, OpenCV
-``VIDEOIO`` warnings) straight to file descriptor 2; :func:`bench.native_logs.native_stderr_captured` keeps them off the
-user's terminal (replayed with ``bench -v``), so a corrupt video gives the suite's one-line error only.
+``VIDEOIO`` warnings) straight to file descriptor 2; ``bench.native_logs`` keeps them off the user's
+terminal (replayed with ``bench -v``), so a corrupt video gives the suite's one-line error only.
 """
 from __future__ import annotations
 
