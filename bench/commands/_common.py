@@ -86,11 +86,21 @@ def check_json_output(path: str | None, results: str | os.PathLike | None, **inp
     p = _resolved(path)
     if Path(path).is_dir():
         raise ConfigError(f"--json {path}: is a folder; name a file")
+    check_parent(p, "--json")
     if results and p.is_file():
         root, real = Path(os.path.realpath(results)), Path(os.path.realpath(p))
         in_run_folder = real.parent != root and (real.parent / "run.json").is_file()
         if root in real.parents and (real.suffix == ".txt" or in_run_folder):
             raise ConfigError(f"--json {path}: would overwrite a file of the results store; choose another path")
+
+
+def check_parent(path: Path, flag: str) -> None:
+    """The folder an output goes into can be made: no file stands where a folder of its path must be."""
+    for parent in Path(path).parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(f"{flag} {path}: {parent} is a file, not a folder")
+            return
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_json_option, write_json
+from bench.commands._common import add_json_option, check_json_output, write_json
 
 
 def register(sub) -> None:
@@ -37,6 +37,8 @@ def check(args: argparse.Namespace) -> int:
     from datasets.check import check_dataset
 
     ds = _open(args)
+    root = getattr(ds, "root", None) or args.root
+    check_json_output(args.json, None, root=str(root) if root else None, annotations=args.annotations)
     names = [ds.resolve_name(s) for s in args.sequence] if args.sequence else None
     try:
         from tqdm import tqdm
@@ -71,6 +73,7 @@ def info(args: argparse.Namespace) -> int:
 
     entry = datasets.DATASETS.get(args.name)
     root = dataset_root(entry.name, args.root)
+    check_json_output(args.json, None, root=str(root) if root else None, annotations=args.annotations)
     out = {"name": entry.name, "description": entry.description, "splits": entry.meta.get("splits", []),
            "default_protocol": entry.meta.get("default_protocol"), "dataset_mode": entry.meta.get("dataset_mode"),
            "env_var": env_var_for(entry.name), "root": str(root) if root else None}

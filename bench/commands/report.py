@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bench.commands._common import (add_json_option, add_results_option, check_json_output, check_outputs,
                                     results_path, write_json)
-from bench.errors import ConfigError
+from bench.errors import ConfigError, ResultsError
 
 
 def register(sub) -> None:
@@ -72,6 +72,9 @@ def main(args: argparse.Namespace) -> int:
     data = collect(results_path(args), datasets=args.datasets, annotations=_pairs(args.annotations, "annotations"),
                    roots=_pairs(args.root, "root"), protocols=protocols, attributes=not args.no_attributes,
                    progress=sys.stderr.isatty())
+    refused = [n for n in data.notes if ": not scored: " in n]
+    if refused and not data.results:  # a report of nothing but refusals would only hide them
+        raise ResultsError(f"nothing could be scored ({len(refused)} run(s) refused); first: {refused[0]}")
     if args.published:
         pub = load_published(DEFAULT_FILE if args.published == "default" else args.published)
         data.published = relevant_published(pub, data.benchmarks())

@@ -48,12 +48,16 @@ def main(args: argparse.Namespace) -> int:
                    trust_checkpoint=args.trust_checkpoint, device=args.device, dtype=args.dtype,
                    max_frames=args.max_frames, threads=args.threads)
     import trackers
+    from bench.errors import ConfigError, UnknownNameError
     from bench.metrics import PROTOCOLS
 
     # names and output paths fail fast, before the store is touched
     trackers.TRACKERS.get(args.tracker)
-    if args.protocol:
-        PROTOCOLS.get(args.protocol)
+    if args.protocol is not None:
+        try:
+            PROTOCOLS.get(args.protocol.strip())
+        except UnknownNameError as e:
+            raise ConfigError(f"--protocol: {e}") from None
     check_json_output(args.json, spec.results, checkpoint=args.checkpoint)
     report = run(spec, sequences=args.sequences, progress=not args.no_progress and sys.stderr.isatty(),
                  overwrite=args.overwrite, executor=make_executor(args))

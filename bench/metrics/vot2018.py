@@ -318,7 +318,7 @@ def pysot_eao(seqs: Sequence[SupervisedSequence], low: int = 100, high: int = 35
 # inputs and protocol entry points
 # ------------------------------------------------------------------------------------------------
 
-def supervised_sequence(s: SequenceInput) -> SupervisedSequence:
+def supervised_sequence(s: SequenceInput, protocol: str = "reset-based VOT") -> SupervisedSequence:
     """From a :class:`SequenceInput` with ``extra['trajectories']`` (one region list per repetition) or
     ``pred`` holding one trajectory (region strings / code rows)."""
     gt = _groundtruth(s)
@@ -333,8 +333,8 @@ def supervised_sequence(s: SequenceInput) -> SupervisedSequence:
         # results, whose failures were never reset: an EAO computed from them would be meaningless
         if traj and not (traj[0].kind == "special" and traj[0].code == SPECIAL_INIT):
             raise DataError(f"sequence {s.name} (repetition {k + 1}): not a reset-based trajectory (frame 1 holds "
-                            f"a box, not the initialisation marker 1); reset-based VOT protocols need the results "
-                            f"of a reset-based run (`bench vot run`); score one-pass results with an OPE protocol")
+                            f"a box, not the initialisation marker 1); --protocol {protocol} needs the results of "
+                            f"a reset-based run (`bench vot run`); score one-pass results with an OPE protocol")
     return SupervisedSequence(s.name, gt, _size(s), regions)
 
 
@@ -345,7 +345,7 @@ def read_reset_trajectory(path: str | Path) -> list[Region]:
 
 def evaluate_vottk(sequences: Sequence[SequenceInput], dataset_mode: str = "vot2018", **opts: Any) -> EvalResult:
     """Reset-based A/R/EAO as vot-toolkit 0.9.0 computes them (stack vot2018/shortterm.yaml baseline)."""
-    seqs = [supervised_sequence(s) for s in sequences]
+    seqs = [supervised_sequence(s, "vot2018") for s in sequences]
     r = vottk_supervised(seqs, low=int(opts.get("low", VOTTK_LOW)), high=int(opts.get("high", VOTTK_HIGH)))
     metrics = {"eao": r["eao"], "accuracy": r["accuracy"], "robustness": r["failures"],
                "failures": r["failures"], "ar_robustness": r["ar_point"]["robustness_exp"]}
@@ -370,7 +370,7 @@ def _pysot_factory(year: str):
 
     def evaluate_pysot(sequences: Sequence[SequenceInput], dataset_mode: str = year,
                        length_mismatch: str = "error", **_: Any) -> EvalResult:
-        seqs = [supervised_sequence(s) for s in sequences]
+        seqs = [supervised_sequence(s, f"{year}-pysot") for s in sequences]
         if length_mismatch not in ("error", "truncate"):
             raise DataError(f"length_mismatch must be 'error' or 'truncate', not {length_mismatch!r}")
         cache = _OverlapCache()
