@@ -23,7 +23,6 @@ from pathlib import Path
 from bench.commands._common import (add_json_option, add_results_option, add_tracker_options, check_outputs,
                                     positive_float, positive_int, results_path, write_json)
 from bench.errors import ConfigError
-from bench.vot.workspace import SETUP_FILE
 
 
 def register(sub) -> None:
@@ -210,6 +209,8 @@ def analyse_main(args: argparse.Namespace) -> int:
     stack = toolkit.stack_experiments(ws)
     store = results_path(args)
     if args.json and args.json != "-":
+        from bench.vot.workspace import SETUP_FILE  # here, not at the top: `bench --help` stays instant
+
         check_outputs({"--json": args.json}, {f"workspace file {f}": ws / f for f in
                                               ("config.yaml", "stack.yaml", "trackers.ini", SETUP_FILE)})
         if Path(args.json).is_dir():
