@@ -305,9 +305,15 @@ class RunLock:
         import socket
         import sys
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ResultsError(f"{self.path.parent}: cannot create the results folder ({e.strerror or e})") from None
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+            except OSError as e:
+                raise ResultsError(f"{self.path}: cannot create the run's lock file ({e.strerror or e})") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
