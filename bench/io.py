@@ -31,6 +31,29 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()
 
 
+def read_text_file(path: str | os.PathLike, strict: bool = True, error: type = DataError) -> str:
+    """The text of ``path``; a missing, folder, unreadable or (``strict``) non-UTF-8 file is an ``error``
+    (:class:`DataError` unless the caller names another :class:`~bench.errors.BenchError`) naming the file."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, expected a text file") from None
+    except OSError as e:
+        raise error(f"{path}: unreadable ({e.strerror or e})") from None
+    return decode_text(data, str(path), strict, error)
+
+
+def decode_text(data: bytes, source: str, strict: bool = True, error: type = DataError) -> str:
+    """UTF-8 text (a BOM is dropped); with ``strict`` a bad byte -> DataError naming ``source:line``."""
+    try:
+        return data.decode("utf-8-sig", errors="strict" if strict else "replace")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise error(f"{source}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x})") from None
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and an atomic rename.
 

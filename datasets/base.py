@@ -18,6 +18,7 @@ from typing import Any, Iterator, Protocol, Sequence as Seq
 import numpy as np
 
 from bench.errors import DataError, UnknownNameError
+from bench.io import decode_text, read_text_file  # noqa: F401  (the adapters take them from here)
 from bench.registry import normalise_name
 
 
@@ -52,28 +53,6 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     except OSError as e:
         raise DataError(f"{path}: unreadable frame ({e.strerror or e})") from None
     return decode_image(data, str(path))
-
-
-def read_text_file(path: str | os.PathLike, strict: bool = True) -> str:
-    """The text of ``path``; a missing, folder, unreadable or (``strict``) non-UTF-8 file -> DataError."""
-    try:
-        data = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise DataError(f"{path}: is a folder, expected a text file") from None
-    except OSError as e:
-        raise DataError(f"{path}: unreadable ({e.strerror or e})") from None
-    return decode_text(data, str(path), strict)
-
-
-def decode_text(data: bytes, source: str, strict: bool = True) -> str:
-    """UTF-8 text (a BOM is dropped); with ``strict`` a bad byte -> DataError naming ``source:line``."""
-    try:
-        return data.decode("utf-8-sig", errors="strict" if strict else "replace")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise DataError(f"{source}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x})") from None
 
 
 class FileFrames:

@@ -7,6 +7,7 @@ new finished (or half-written) result file.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import shutil
@@ -14,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+import corpus_helpers
 from bench.cli import main
 from bench.runner import RunSpec, run
-from datasets.demo import DEMO_ROOT
 
 torch = pytest.importorskip("torch")
 
@@ -63,20 +64,8 @@ def checkpoints(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
-def demo_copy(tmp: Path, seq: str = "Couple", frames: int = 6) -> Path:
-    """A --root for the demo dataset with ``seq`` copied for real (first ``frames`` frames), others linked."""
-    root = tmp / "demo_root"
-    for s in ("Crossing", "Couple", "Football1"):
-        (root / s).mkdir(parents=True)
-        for f in ("attrs.txt", "groundtruth_rect.txt"):
-            shutil.copy(DEMO_ROOT / s / f, root / s / f)
-        if s == seq:
-            (root / s / "img").mkdir()
-            for p in sorted((DEMO_ROOT / s / "img").glob("*.jpg"))[:frames]:
-                shutil.copy(p, root / s / "img" / p.name)
-        else:
-            (root / s / "img").symlink_to(DEMO_ROOT / s / "img")
-    return root
+#: a --root for the demo dataset with Couple's first 6 frames copied for real, the others linked
+demo_copy = functools.partial(corpus_helpers.demo_copy, frames=6)
 
 
 def set_line(path: Path, line: int, text: str) -> None:

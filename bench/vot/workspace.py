@@ -39,7 +39,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from bench.errors import ConfigError, DataError
-from bench.io import atomic_write_text
+from bench.io import atomic_write_text, read_text_file
 from bench.metrics.regions import Region, format_region, parse_region
 
 #: The toolkit's own stacks (vot-toolkit 0.9.0 ``stack/vot2020/shortterm.yaml`` and
@@ -105,17 +105,7 @@ class WorkspaceSequence:
 def read_text(path: str | os.PathLike, error: type = DataError) -> str:
     """The UTF-8 text of a workspace or sequence file; missing, a folder, unreadable or not UTF-8 is an
     ``error`` (a :class:`~bench.errors.BenchError`) naming the file."""
-    p = Path(path)
-    try:
-        return p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise error(f"{p}: file not found") from None
-    except IsADirectoryError:
-        raise error(f"{p}: is a folder, expected a file") from None
-    except UnicodeDecodeError as e:
-        raise error(f"{p}: not UTF-8 text (byte {e.start} is {e.object[e.start:e.start + 1]!r})") from None
-    except OSError as e:
-        raise error(f"{p}: cannot read ({e.strerror or e})") from None
+    return read_text_file(path, error=error)
 
 
 def _kind(obj: Any) -> str:
