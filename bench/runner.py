@@ -49,7 +49,9 @@ class RunSpec:
 
     @property
     def name(self) -> str:
-        return self.run_name or self.tracker
+        from trackers.plugins import default_run_name  # path/to/mine.py:create -> mine.py:create
+
+        return self.run_name or default_run_name(self.tracker)
 
     def folder(self) -> RunFolder:
         folder = ResultsStore(self.results).run(self.name, self.dataset)

@@ -4,6 +4,10 @@
 >>> trackers.list_trackers()                       # doctest: +SKIP
 >>> t = trackers.create_tracker("mil")
 >>> m = trackers.create_model("spiketrack_s256_t1")  # doctest: +SKIP
+
+Names come from the suite's families, from installed plugins (entry-point group ``bench.trackers``), or
+are specs of a factory: ``create_tracker("my_pkg.tracker:create")``,
+``create_tracker("path/to/my_tracker.py:create")`` (see :mod:`trackers.plugins`).
 """
 from __future__ import annotations
 

@@ -1,12 +1,18 @@
-"""Registries of trackers (``init``/``track`` objects) and models (bare torch modules)."""
+"""Registries of trackers (``init``/``track`` objects) and models (bare torch modules).
+
+Besides the suite's own families, both read installed plugins (entry-point groups ``bench.trackers`` and
+``bench.models``) and resolve ``package.module:factory`` / ``path/to/file.py:factory`` names; see
+:mod:`trackers.plugins` and :mod:`bench.registry`.
+"""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from bench.registry import Registry
+from trackers.plugins import adapt_tracker_factory
 
-TRACKERS = Registry("tracker")
-MODELS = Registry("model")
+TRACKERS = Registry("tracker", adapter=adapt_tracker_factory, specs=True)
+MODELS = Registry("model", specs=True)
 
 
 def register_tracker(name: str, **meta: Any) -> Callable:

@@ -1,4 +1,6 @@
-"""``bench list trackers|models|datasets|protocols``: what exists, from the registries."""
+"""``bench list trackers|models|datasets|protocols``: what exists, from the registries, and where each comes
+from (``built-in``, an installed plugin package and its entry point). A plugin that fails to import is
+named in one warning line; the rest are listed."""
 from __future__ import annotations
 
 import argparse
@@ -38,12 +40,18 @@ def main(args: argparse.Namespace) -> int:
             tags.append("spiking")
         if "default_for" in e.meta and e.meta["default_for"]:
             tags.append("default for " + ", ".join(e.meta["default_for"]))
-        rows.append((e.name, ", ".join(tags), e.description))
+        # "plugin dist 1.0 (module:factory)": the distribution in its column, the entry point at the end
+        origin, _, where = e.origin.partition(" (")
+        rows.append((e.name, origin, ", ".join(tags), e.description, where.rstrip(")")))
     w = max((len(r[0]) for r in rows), default=4)
-    for name, tags, desc in rows:
-        print(f"{name:<{w}}  {desc}" + (f"  [{tags}]" if tags else ""))
+    ws = max((len(r[1]) for r in rows), default=8)
+    for name, origin, tags, desc, where in rows:
+        print(f"{name:<{w}}  {origin:<{ws}}  {desc}" + (f"  [{tags}]" if tags else "")
+              + (f"  <- {where}" if where else ""))
     write_json(args.json, {"command": "list", "what": args.what,
                            "items": [{"name": e.name, "description": e.description,
-                                      **{k: v for k, v in e.meta.items() if k != "description"}}
-                                     for e in reg.entries()]})
+                                      **{k: v for k, v in e.meta.items() if k != "description"},
+                                      "origin": e.origin}
+                                     for e in reg.entries()],
+                           "failed_plugins": reg.failed_plugins()})
     return 0

@@ -30,7 +30,6 @@ Conventions (see docs/efficiency.md):
 from __future__ import annotations
 
 import math
-import re
 import sys
 from typing import Callable, Iterable
 
@@ -42,7 +41,6 @@ aten = torch.ops.aten
 #: largest spike scale tried when inferring D, and largest integer count accepted as a spike
 MAX_SCALE = 8
 MAX_COUNT = 16
-_NEURON_NAME = re.compile(r"(lif|neuron|node|spik|mem_?update|if$)", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -143,6 +141,12 @@ def spike_scale_of(x: torch.Tensor) -> int | None:
     if not x.is_floating_point() or x.numel() == 0:
         return None
     xd = x.detach()
+    if xd.numel() > 4096 and xd.is_contiguous():
+        # real-valued activations fail on their first values: a prefix that is no spike tensor decides it
+        # without a pass over the whole tensor (the first frame checks every module's output)
+        head = xd.reshape(-1)[:1024]
+        if bool((head < 0).any()) or not bool(torch.equal(head * MAX_SCALE, (head * MAX_SCALE).round())):
+            return None
     if bool((xd < 0).any()) or float(xd.max()) > MAX_COUNT:
         return None
     scaled = xd * MAX_SCALE
@@ -222,11 +226,4 @@ class ModuleStack:
         self._handles = []
 
 
-def default_is_neuron(module: nn.Module) -> bool:
-    """Leaf modules whose class name says spiking neuron (LIF, IF, Node, Neuron, mem_update, spike...)."""
-    if any(True for _ in module.children()):
-        return False
-    return bool(_NEURON_NAME.search(type(module).__name__))
-
-
-__all__ = ["ModuleStack", "RULES", "spike_scale_of", "default_is_neuron", "MAX_COUNT", "MAX_SCALE"]
+__all__ = ["ModuleStack", "RULES", "spike_scale_of", "MAX_COUNT", "MAX_SCALE"]

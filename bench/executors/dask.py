@@ -69,12 +69,22 @@ def _uses_gpu(spec: RunSpec) -> bool:
 
 
 def _absolute(spec: RunSpec) -> RunSpec:
-    """Paths as the workers must see them: a relative path means the client's folder, not the worker's."""
+    """Paths as the workers must see them: a relative path means the client's folder, not the worker's.
+
+    That includes a tracker given as ``path/to/file.py:factory``: the task carries the file's absolute
+    path and each worker loads it the same way (under the same module name, see
+    :func:`bench.registry.module_name_for_file`). The run keeps its folder name (``run_name``), so the
+    worker writes where the client planned.
+    """
+    from trackers.plugins import absolute_spec
+
     def absolute(p: str | None) -> str | None:
         return str(Path(p).expanduser().resolve()) if p else p
 
+    tracker = absolute_spec(spec.tracker)
+    run_name = spec.run_name if spec.run_name or tracker == spec.tracker else spec.name
     return dataclasses.replace(spec, results=absolute(spec.results), root=absolute(spec.root),
-                               checkpoint=absolute(spec.checkpoint))
+                               checkpoint=absolute(spec.checkpoint), tracker=tracker, run_name=run_name)
 
 
 class _FrameReporter:

@@ -575,6 +575,8 @@ def tracker_ini_entry(tracker: str, checkpoint: str | None = None, device: str =
                       trust_checkpoint: bool = False, timeout: int = DEFAULT_TIMEOUT,
                       python: str | None = None, identifier: str | None = None) -> str:
     """A ``trackers.ini`` section running suite tracker ``tracker`` over TraX (``traxpython``)."""
+    from trackers.plugins import absolute_spec  # the toolkit starts the tracker from another folder
+
     ident = identifier or tracker_identifier(tracker)
     repo = Path(__file__).resolve().parents[2]
     lines = [
@@ -585,7 +587,7 @@ def tracker_ini_entry(tracker: str, checkpoint: str | None = None, device: str =
         f"paths = {repo}",
         f"python = {python or sys.executable}",
         f"timeout = {int(timeout)}",
-        f"env_BENCH_VOT_TRACKER = {tracker}",
+        f"env_BENCH_VOT_TRACKER = {absolute_spec(tracker)}",
         f"env_BENCH_VOT_DEVICE = {device}",
         f"env_BENCH_VOT_DTYPE = {dtype}",
         f"env_BENCH_VOT_TRUST_CHECKPOINT = {1 if trust_checkpoint else 0}",
