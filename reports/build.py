@@ -23,8 +23,13 @@ def summary(data: ReportData) -> dict[str, Any]:
             "trackers": {r.tracker: {"metrics": dict(r.metrics), "sequences": r.n_sequences,
                                      "protocol": r.protocol} for r in data.results_for(b)}}
             for b in data.benchmarks()},
-        "efficiency": {t: {"params": p.params, "gmacs": p.gmacs, "gsops": p.gsops, "energy_mj": p.energy_mj,
-                           "fps": p.fps, "device": p.device, "source": p.source}
+        "efficiency": {t: {"params": p.params, "gmacs": p.gmacs, "gsops": p.value("gsops"),
+                           "energy_mj": p.value("energy_mj"), "energy_model": p.energy_model.get("model"),
+                           "energy_by_model": {m: p.value(f"energy:{m}") for m in p.energy_by_model},
+                           "neurobench": {k: p.value(k) for k in p.neurobench},
+                           "random_weights": p.random_weights,
+                           "firing_rate_unit": p.rate_unit if p.firing_rates else None, "fps": p.fps, "device": p.device,
+                           "source": p.source}
                        for t, p in data.profiles.items()},
         "spiking": {t: data.is_spiking(t) for t in data.trackers()},
         "published": [{"tracker": p.tracker, "benchmark": p.benchmark, "metric": p.metric, "value": p.value,

@@ -37,7 +37,7 @@ from bench.io import load_boxes, read_json
 from bench.metrics import PROTOCOLS, dataset_mode_for, default_protocol, evaluate
 from bench.metrics.attributes import attribute_results, family_of
 from bench.results import tracking_time
-from reports.model import BenchmarkResult, Curve, EfficiencyProfile, ReportData, benchmark_key
+from reports.model import NEUROBENCH, BenchmarkResult, Curve, EfficiencyProfile, ReportData, benchmark_key
 
 log = logging.getLogger(__name__)
 
@@ -600,7 +600,18 @@ def _from_bench_profile(d: dict, path: Path, tracker: str) -> EfficiencyProfile:
     var = (energy_doc.get("variants") or {}).get(ENERGY_VARIANT) or {}
     energy_key, energy = headline_energy(energy_doc, path)
     measured = _num(d.get("template_calls_per_frame"), path, "template_calls_per_frame")
-    if measured is not None and energy_key != NOMINAL_ENERGY_KEY:
+    models_doc = d.get("energy_models") if isinstance(d.get("energy_models"), dict) else {}
+    by_model = _energy_by_model(models_doc, path)
+    head = models_doc.get("headline")
+    rate_doc = models_doc.get("template_rate") if isinstance(models_doc.get("template_rate"), dict) else {}
+    rate = _num(rate_doc.get("value"), path, "energy_models.template_rate.value")
+    if by_model.get(head) is not None:   # the model bench profile quoted (--energy-model), amortised by its rate
+        energy_key, energy = f"energy_models.models.{head}.per_frame_mJ", by_model[head]
+    if by_model and rate is not None:
+        template_share = rate
+        template_rule = (f"amortised: {rate:.4g} template encodings per tracked frame "
+                         f"({rate_doc.get('source', 'profiled frames')})")
+    elif measured is not None and energy_key != NOMINAL_ENERGY_KEY:
         template_share = measured
         template_rule = f"amortised over the profiled run: {measured:.4g} template calls per tracked frame"
     elif interval:
@@ -651,12 +662,35 @@ def _from_bench_profile(d: dict, path: Path, tracker: str) -> EfficiencyProfile:
                           "total_mj": mac_mj + ac_mj, "weight": share.get(branch, 1.0)})
     model = {"variant": ENERGY_VARIANT, "figure": energy_key, "convention": var.get("convention", ""),
              "E_MAC_pJ": e_mac, "E_AC_pJ": e_ac, "constants": consts.get("source", consts.get("name", "")),
-             "template": template_rule}
+             "template": template_rule, "model": head if by_model.get(head) is not None else consts.get("name", "fp32"),
+             "breakdown_model": consts.get("name", "fp32")}
+    if by_model.get(head) is not None:
+        m = models_doc["models"][head]
+        model["convention"] = m.get("convention", model["convention"])
+        model["source"] = m.get("source", "")
+    random = d.get("random_weights")
+    nb = d.get("neurobench") if isinstance(d.get("neurobench"), dict) else {}
     return EfficiencyProfile(
         tracker=str(d.get("tracker") or tracker), params=_num(d.get("params"), path, "params"),
         gmacs=per_frame("macs"), gsops=per_frame("sops"), energy_mj=energy, fps=fps, device=device,
         spiking=None if d.get("spiking") is None else bool(d.get("spiking")), firing_rates=rates,
-        energy_breakdown=breakdown, energy_model=model if branches else {}, source=str(path))
+        energy_breakdown=breakdown, energy_model=model if branches else {}, source=str(path),
+        energy_by_model=by_model, random_weights=None if random is None else bool(random),
+        neurobench={k: _num(nb.get(k), path, f"neurobench.{k}") for k in NEUROBENCH_KEYS if k in nb},
+        rate_unit=str((d.get("rate_convention") or {}).get("mean_count", EfficiencyProfile.rate_unit)))
+
+
+#: NeuroBench's metrics a report reads from ``profile.json`` (bench.efficiency.neurobench), leaderboard order
+NEUROBENCH_KEYS = tuple(NEUROBENCH)
+
+
+def _energy_by_model(block: dict, path: Path) -> dict[str, float | None]:
+    """``energy_models.models[name].per_frame_mJ`` of ``bench profile``'s document, by model name."""
+    models = block.get("models") if isinstance(block, dict) else None
+    if not isinstance(models, dict):
+        return {}
+    return {str(name): _num(m.get("per_frame_mJ"), path, f"energy_models.models.{name}.per_frame_mJ")
+            for name, m in models.items() if isinstance(m, dict)}
 
 
 def _firing_rates(fr: Any, path: Path) -> dict[str, dict[str, list[float]]]:

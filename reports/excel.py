@@ -3,7 +3,12 @@
 Sheets: ``Leaderboard`` (trackers x benchmarks, protocol under every metric, efficiency columns),
 ``<Bench> sequences`` (per-sequence scores), ``<Bench> attributes`` (attribute subsets),
 ``Firing rates`` (layers x time steps per branch, colour scale), ``Energy`` (breakdown per component),
-``Published`` (every published number with its source), ``About`` (what produced the report).
+``Energy models`` (every energy model's figure per tracker, search and amortised template parts),
+``NeuroBench`` (NeuroBench's metric set in its leaderboard's column order), ``Published`` (every
+published number with its source), ``About`` (what produced the report).
+
+A profile made with random weights is marked wherever it appears, and its weight-dependent figures
+(SOPs, energy, sparsity, reports.model.WEIGHT_DEPENDENT) are left out.
 
 Numbers are stored as numbers (accuracy as fractions with a percentage format, so a cell's value is
 exactly the stored result); headers carry units; header rows and the name column are frozen.
@@ -18,7 +23,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from bench.io import atomic_write_bytes
-from reports.model import (EFFICIENCY, METRICS, ReportData, benchmark_label, metric_label)
+from reports.model import EFFICIENCY, METRICS, NEUROBENCH, ReportData, benchmark_label, metric_label
+
+#: the Source cell of a measured row whose profile was made without trained weights
+RANDOM_SOURCE = "measured (RANDOM weights: SOPs, energy, sparsity left out)"
 
 HEADER_FILL = "DDE4EE"
 PUBLISHED_FONT_COLOR = "7F7F7F"
@@ -147,8 +155,9 @@ def leaderboard_rows(data: ReportData) -> list[dict[str, Any]]:
                 vals.append(prof.value(k) if prof else None)
             else:
                 vals.append(prof.device if prof else None)
-        rows.append({"tracker": t, "type": data.tracker_type(t), "source": "measured",
-                     "values": vals})
+        random = bool(prof is not None and prof.random_weights)
+        rows.append({"tracker": t, "type": data.tracker_type(t), "source": RANDOM_SOURCE if random else "measured",
+                     "values": vals, "random_weights": random})
     eff_key = {"params_m": "params", "gmacs": "gmacs", "gsops": "gsops", "energy_mj": "energy_mj", "fps": "fps"}
     for t in ranked_trackers(data, published=True):
         vals = []
@@ -180,6 +189,8 @@ def write_workbook(data: ReportData, path: str | os.PathLike) -> Path:
         _attributes(wb, data, b, used)
     _firing_rates(wb, data, used)
     _energy(wb, data, used)
+    _energy_models(wb, data, used)
+    _neurobench(wb, data, used)
     _published(wb, data, used)
     _about(wb, data, used)
     buf = io.BytesIO()
@@ -204,7 +215,7 @@ def _leaderboard(wb, data: ReportData, used: set[str]) -> None:
             formats.append(METRICS[k][2])
         elif kind == "efficiency":
             head.append(EFFICIENCY[k][0])
-            protos.append(_efficiency_note(k))
+            protos.append(_efficiency_note(k, data))
             formats.append(EFFICIENCY[k][1])
         else:
             head.append("Device")
@@ -219,7 +230,12 @@ def _leaderboard(wb, data: ReportData, used: set[str]) -> None:
     sh.finish("B3")
 
 
-def _efficiency_note(key: str) -> str:
+def _efficiency_note(key: str, data: ReportData | None = None) -> str:
+    if key == "energy_mj" and data is not None:
+        models = sorted({str(p.energy_model.get("model")) for p in data.profiles.values()
+                         if p.energy_model.get("model")})
+        if models:
+            return f"theoretical, model {' / '.join(models)} (see Energy models / About)"
     return {"params_m": "all parameters", "gmacs": "per tracked frame, template amortised",
             "gsops": "synaptic ops per tracked frame", "energy_mj": "theoretical (see Energy / About)",
             "fps": "init frame excluded"}.get(key, "")
@@ -301,10 +317,19 @@ def _firing_rates(wb, data: ReportData, used: set[str]) -> None:
     steps, rows = firing_rate_table(data)
     if not rows:
         return
+    from openpyxl.comments import Comment
+
     sh = _Sheet(wb, "Firing rates", used)
     sh.header(1, ["Tracker", "Branch", "Layer", *[f"t={i + 1} (spikes/neuron)" for i in range(steps)]])
+    units = sorted({p.rate_unit for p in data.profiles.values() if p.firing_rates})
+    for c in range(4, 4 + steps):
+        sh.ws.cell(row=1, column=c).comment = Comment(
+            "; ".join(units) + " (a spike of k counts k; not the binary-equivalent rate, which is the "
+            "fraction of neurons that fire)", "bench")
     for i, (t, branch, layer, rates) in enumerate(rows, 2):
-        sh.row(i, [t, branch, layer, *rates], [None, None, None, *["0.000"] * steps])
+        prof = data.profiles.get(t)
+        label = f"{t} (RANDOM weights)" if prof is not None and prof.random_weights else t
+        sh.row(i, [label, branch, layer, *rates], [None, None, None, *["0.000"] * steps])
     rng = f"D2:{get_column_letter(3 + steps)}{len(rows) + 1}"
     sh.ws.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8F8FF",
                                                          mid_type="percentile", mid_value=50, mid_color="FFD966",
@@ -325,6 +350,11 @@ def _energy(wb, data: ReportData, used: set[str]) -> None:
     fmts = [None, None, None, None, "0.000", "0.000", "0.0000", "0.0000", "0.0000", "0.0000", "0.0%"]
     r = 2
     for p in profs:
+        if p.random_weights:   # every figure of this sheet depends on the spike counts
+            sh.row(r, [p.tracker, "", "RANDOM weights: energy not valid, left out", "frame"], fmts,
+                   font=Font(italic=True))
+            r += 1
+            continue
         rows = []
         for comp in p.energy_breakdown:
             e = comp.get("total_mj")
@@ -332,7 +362,9 @@ def _energy(wb, data: ReportData, used: set[str]) -> None:
                 e = float(comp.get("mac_mj") or 0.0) + float(comp.get("ac_mj") or 0.0)
             w = float(comp.get("weight", 1.0))
             rows.append((comp, e, None if e is None else e * w))
-        total = p.energy_mj
+        # the breakdown is costed with one compute-only model's constants: total under that same model
+        bm = p.energy_model.get("breakdown_model")
+        total = p.energy_by_model.get(bm, p.energy_mj) if p.energy_by_model and bm else p.energy_mj
         if total is None:
             total = sum(pf for _, _, pf in rows if pf is not None) or None
         for comp, e, pf in rows:
@@ -345,6 +377,71 @@ def _energy(wb, data: ReportData, used: set[str]) -> None:
                    1.0 if total else None], fmts, font=Font(bold=True))
         r += 1
     sh.finish("D2")
+
+
+def energy_model_rows(data: ReportData) -> list[dict[str, Any]]:
+    """One row per (tracker, energy model) of the profiles that hold several models."""
+    rows = []
+    for t, p in data.profiles.items():
+        for name, mj in p.energy_by_model.items():
+            rows.append({"tracker": t, "model": name, "per_frame_mJ": p.value(f"energy:{name}"),
+                         "random_weights": bool(p.random_weights), "quoted": name == p.energy_model.get("model")})
+    return rows
+
+
+def _energy_models(wb, data: ReportData, used: set[str]) -> None:
+    """Every energy model's per-frame figure, side by side; random-weights profiles marked, figures out."""
+    from openpyxl.styles import Font
+
+    rows = energy_model_rows(data)
+    if not rows:
+        return
+    sh = _Sheet(wb, "Energy models", used)
+    sh.header(1, ["Tracker", "Energy model", "Energy (mJ/frame)", "Quoted in the leaderboard", "Weights"])
+    for i, r in enumerate(rows, 2):
+        sh.row(i, [r["tracker"], r["model"], r["per_frame_mJ"], "yes" if r["quoted"] else "",
+                   "RANDOM: energy not valid, left out" if r["random_weights"] else "checkpoint"],
+               [None, None, "0.0000", None, None], font=Font(bold=True) if r["quoted"] else None)
+    sh.finish("C2")
+
+
+def neurobench_rows(data: ReportData) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+    """``(accuracy columns (benchmark, metric), rows)`` of the NeuroBench sheet, best accuracy first."""
+    acc_cols = []
+    for b in data.benchmarks():
+        m = next((m for m in ("auc", "ao", "eao") if m in data.metrics_for(b)), None)
+        if m is not None:
+            acc_cols.append((b, m))
+    rows = []
+    for t in ranked_trackers(data):
+        p = data.profiles.get(t)
+        if p is None or not p.neurobench:
+            continue
+        accs = [(data.result(t, b).metrics.get(m) if data.result(t, b) else None) for b, m in acc_cols]
+        rows.append({"tracker": t, "accuracy": accs, "values": [p.value(k) for k in NEUROBENCH],
+                     "random_weights": bool(p.random_weights)})
+    return acc_cols, rows
+
+
+def _neurobench(wb, data: ReportData, used: set[str]) -> None:
+    """NeuroBench's leaderboard columns, in its order: correctness, Footprint, Model Exec. Rate, Connection
+    Sparsity, Activation Sparsity, Dense, Eff_MACs, Eff_ACs (NeuroBench leaderboard.md)."""
+    acc_cols, rows = neurobench_rows(data)
+    if not rows:
+        return
+    labels = list(NEUROBENCH.values())
+    sh = _Sheet(wb, "NeuroBench", used)
+    sh.header(1, ["Rank", "Tracker", *[f"{benchmark_label(b)} {metric_label(m)}" for b, m in acc_cols],
+                  *labels, "Weights"])
+    sh.header(2, ["", "NeuroBench 2.3.0 definitions", *[data.protocol_for(b) for b, _ in acc_cols],
+                  "params + buffers", "search + template encodings", "zero weights", "zero neuron outputs",
+                  "all MACs", "real-valued input", "spike-fed; a spike of k = k ACs", ""], italic=True)
+    fmts = [None, None, *[METRICS[m][2] for _, m in acc_cols], "#,##0", "0.000", "0.0000", "0.0000",
+            "0.000E+00", "0.000E+00", "0.000E+00", None]
+    for i, r in enumerate(rows, 3):
+        sh.row(i, [i - 2, r["tracker"], *r["accuracy"], *r["values"],
+                   "RANDOM: weight-dependent figures left out" if r["random_weights"] else "checkpoint"], fmts)
+    sh.finish("C3")
 
 
 def _published(wb, data: ReportData, used: set[str]) -> None:
@@ -374,6 +471,12 @@ def _about(wb, data: ReportData, used: set[str]) -> None:
     models = {str(p.energy_model) for p in data.profiles.values() if p.energy_model}
     for m in sorted(models):
         rows.append(("energy model", m))
+    for u in sorted({p.rate_unit for p in data.profiles.values() if p.firing_rates}):
+        rows.append(("firing rates", f"{u}; the binary-equivalent rate is 1 - activation sparsity"))
+    for t, p in data.profiles.items():
+        if p.random_weights:
+            rows.append(("RANDOM weights", f"{t}: profiled without a checkpoint; SOPs, energy, sparsity and "
+                                           f"firing rates are not valid and are left out or marked"))
     for n in data.notes:
         rows.append(("note", n))
     for i, (k, v) in enumerate(rows, 2):

@@ -12,7 +12,12 @@ Units (one convention everywhere, so no writer has to guess):
 * ``params`` is a count, ``gmacs`` and ``gsops`` are billions per frame, ``energy_mj`` is millijoules per
   frame, ``fps`` frames per second on ``device``;
 * firing rates are the mean integer spike count per neuron and time step (SpikeTrack's convention,
-  which can exceed 1), keyed branch -> layer -> one value per time step.
+  which can exceed 1; a spike of k counts k), keyed branch -> layer -> one value per time step; the
+  binary-equivalent rate (fraction of neurons that fire) is ``1 - activation_sparsity``;
+* every energy figure carries the name of its energy model (``energy_by_model``; ``energy_mj`` is the
+  model ``energy_model["model"]`` names);
+* a profile made with random weights (``random_weights``) keeps only the figures that do not depend on
+  the weights (:data:`WEIGHT_DEPENDENT`): :meth:`EfficiencyProfile.value` leaves the others out.
 """
 from __future__ import annotations
 
@@ -46,6 +51,24 @@ EFFICIENCY: dict[str, tuple[str, str]] = {
     "energy_mj": ("Energy (mJ/frame)", "0.00"),
     "fps": ("FPS (frames/s)", "0.0"),
 }
+
+#: efficiency figures that depend on the weights: left out of reports for random-weights profiles
+#: (params, MACs, footprint and latency follow from the architecture and stay)
+WEIGHT_DEPENDENT = ("gsops", "energy_mj", "connection_sparsity", "activation_sparsity", "effective_acs",
+                    "firing_rates")
+#: NeuroBench's leaderboard columns after its correctness metric, in its order (NeuroBench leaderboard.md),
+#: as ``profile.json["neurobench"]`` names them (bench.efficiency.neurobench), with the workbook's labels
+NEUROBENCH: dict[str, str] = {
+    "footprint": "Footprint (bytes)",
+    "model_exec_rate": "Model Exec. Rate (executions/frame)",
+    "connection_sparsity": "Connection Sparsity",
+    "activation_sparsity": "Activation Sparsity",
+    "dense": "Dense (SynOps/frame)",
+    "effective_macs": "Eff_MACs (/frame)",
+    "effective_acs": "Eff_ACs (/frame)",
+}
+#: x-axis key of an accuracy-vs-energy chart under one energy model: ``energy:<model name>``
+ENERGY_PREFIX = "energy:"
 
 #: the curve names a report draws, with the metric whose value goes into the legend
 CURVES: dict[str, str] = {"success": "auc", "precision": "precision", "norm_precision": "norm_precision"}
@@ -123,17 +146,34 @@ class EfficiencyProfile:
     firing_rates: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     #: rows ``{"component", "gmacs", "gsops", "mac_mj", "ac_mj", "total_mj"}`` (missing keys allowed)
     energy_breakdown: list[dict[str, Any]] = field(default_factory=list)
-    #: how energy was computed (constants in pJ, convention text)
+    #: how energy was computed (constants in pJ, convention text; ``model``: the quoted model's name)
     energy_model: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    #: energy model name -> mJ per tracked frame (template amortised), every model the profile holds
+    energy_by_model: dict[str, float | None] = field(default_factory=dict)
+    #: NeuroBench's metric set (bench.efficiency.neurobench: footprint, connection_sparsity, ...)
+    neurobench: dict[str, Any] = field(default_factory=dict)
+    #: True: profiled without trained weights (weight-dependent figures are not valid)
+    random_weights: bool | None = None
+    #: what the firing rates are
+    rate_unit: str = "mean integer spike count per neuron and time step"
 
     @property
     def params_m(self) -> float | None:
         return None if self.params is None else self.params / 1e6
 
     def value(self, key: str) -> float | None:
-        """An :data:`EFFICIENCY` value by key."""
-        return self.params_m if key == "params_m" else getattr(self, key, None)
+        """An :data:`EFFICIENCY` value by key, ``energy:<model>`` for one energy model's figure, or a
+        NeuroBench metric; ``None`` for a weight-dependent figure of a random-weights profile."""
+        if self.random_weights and (key in WEIGHT_DEPENDENT or key.startswith(ENERGY_PREFIX)):
+            return None
+        if key == "params_m":
+            return self.params_m
+        if key.startswith(ENERGY_PREFIX):
+            return self.energy_by_model.get(key[len(ENERGY_PREFIX):])
+        if key in self.neurobench and not hasattr(self, key):
+            return self.neurobench.get(key)
+        return getattr(self, key, None)
 
 
 @dataclass

@@ -5,6 +5,10 @@
 * ``<bench>_attributes``: radar chart of the success score (AUC) per attribute subset.
 * ``leaderboard_<bench>_vs_<x>``: accuracy against energy, GMACs or FPS; marker size follows parameters,
   spiking trackers are triangles, ANN trackers circles, published numbers hollow.
+* ``leaderboard_<bench>_vs_energy_<model>``: accuracy against energy under one energy model (every model
+  the profiles hold: compute-only presets, the memory-aware ``lemaire2022``, device presets), measured
+  trackers only (a published energy is under its paper's own model). Profiles made with random weights
+  are left out of every energy chart: their spike counts describe no trained tracker.
 * ``firing_rates_<tracker>``: heat map of firing rate per layer and time step, template and search branch.
 """
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from reports.collect import safe_file_name
-from reports.model import ReportData, benchmark_label, metric_label, sorted_by
+from reports.model import ENERGY_PREFIX, ReportData, benchmark_label, metric_label, sorted_by
 
 DPI = 150
 CURVE_SIZE = (6.4, 4.8)        # inches: 960 x 720 pixels at DPI
@@ -182,7 +186,9 @@ def efficiency_points(data: ReportData, bench: str, metric: str, xkey: str) -> l
             continue
         pts.append({"tracker": t, "x": float(x), "y": r.metrics[metric], "params_m": prof.params_m,
                     "spiking": data.is_spiking(t), "published": False,
-                    "device": prof.device if xkey == "fps" else None})
+                    "device": prof.device if xkey == "fps" else None, "random_weights": bool(prof.random_weights)})
+    if xkey.startswith(ENERGY_PREFIX):   # one energy model: published figures are under their own
+        return pts
     for t in data.published_trackers():
         acc = data.published_value(t, bench, metric)
         xv = next((p for p in data.published if p.tracker == t and p.metric == xkey), None)
@@ -194,9 +200,39 @@ def efficiency_points(data: ReportData, bench: str, metric: str, xkey: str) -> l
     return pts
 
 
+def energy_models(data: ReportData) -> list[str]:
+    """Names of the energy models the profiles hold, in first-seen order."""
+    seen: dict[str, None] = {}
+    for p in data.profiles.values():
+        for name in p.energy_by_model:
+            seen.setdefault(name)
+    return list(seen)
+
+
+def _x_axes(data: ReportData) -> dict[str, tuple[str, bool]]:
+    axes = dict(_X_AXES)
+    quoted = sorted({str(p.energy_model["model"]) for p in data.profiles.values() if p.energy_model.get("model")})
+    if quoted:
+        axes["energy_mj"] = (f"Energy per frame (mJ, log scale), model {' / '.join(quoted)}", True)
+    for name in energy_models(data):
+        axes[ENERGY_PREFIX + name] = (f"Energy per frame (mJ, log scale), energy model {name}", True)
+    return axes
+
+
+def _x_title(xkey: str) -> str:
+    if xkey.startswith(ENERGY_PREFIX):
+        return f"energy [{xkey[len(ENERGY_PREFIX):]}]"
+    return {"energy_mj": "energy", "gmacs": "GMACs", "fps": "speed"}[xkey]
+
+
+def _x_stem(xkey: str) -> str:
+    return "energy_" + safe_file_name(xkey[len(ENERGY_PREFIX):]) if xkey.startswith(ENERGY_PREFIX) else xkey
+
+
 def plot_efficiency(data: ReportData, out: str | os.PathLike, formats: Sequence[str] = ("png", "pdf"),
                     benchmarks: Sequence[str] | None = None) -> list[Path]:
-    """Accuracy (AUC, else AO, else EAO) against energy, GMACs and FPS, per benchmark with >= 2 points."""
+    """Accuracy (AUC, else AO, else EAO) against energy, GMACs and FPS, and against energy under each
+    energy model, per benchmark with >= 2 points."""
     out = Path(out)
     plt = _plt()
     written: list[Path] = []
@@ -205,7 +241,7 @@ def plot_efficiency(data: ReportData, out: str | os.PathLike, formats: Sequence[
         metric = next((m for m in ("auc", "ao", "eao") if m in avail), None)
         if metric is None:
             continue
-        for xkey, (xlabel, logx) in _X_AXES.items():
+        for xkey, (xlabel, logx) in _x_axes(data).items():
             pts = efficiency_points(data, bench, metric, xkey)
             if len(pts) < 2:  # one tracker is not a leaderboard
                 continue
@@ -241,14 +277,14 @@ def plot_efficiency(data: ReportData, out: str | os.PathLike, formats: Sequence[
             ax.set_xlabel(xlabel + (_devices(pts) if xkey == "fps" else ""), fontsize=10)
             ax.set_ylabel(f"{benchmark_label(bench)} {metric_label(metric)}", fontsize=10)
             better = "upper left" if xkey != "fps" else "upper right"
-            ax.set_title(f"{benchmark_label(bench)}: {metric_label(metric, False)} vs "
-                         f"{ {'energy_mj': 'energy', 'gmacs': 'GMACs', 'fps': 'speed'}[xkey]} "
+            ax.set_title(f"{benchmark_label(bench)}: {metric_label(metric, False)} vs {_x_title(xkey)} "
                          f"(better: {better.replace('upper ', 'up-')})", fontsize=11, fontweight="bold")
             ax.grid(True, which="both", linestyle=":", alpha=0.6)
             ax.legend(handles=_legend_handles(pts), loc="lower right" if xkey != "fps" else "lower left",
                       fontsize=7, framealpha=0.9, labelspacing=1.2, borderpad=0.9)
             fig.tight_layout()
-            written += _save(fig, out, f"leaderboard_{safe_file_name(benchmark_label(bench))}_vs_{xkey}", formats)
+            written += _save(fig, out, f"leaderboard_{safe_file_name(benchmark_label(bench))}_vs_{_x_stem(xkey)}",
+                             formats)
     return written
 
 
@@ -260,7 +296,8 @@ def _label_points(fig, ax, pts: list[dict]) -> None:
                (-8, 22, "right"), (8, -38, "left"), (-8, -38, "right")]
     scale = fig.dpi / 72.0
     for p in sorted(pts, key=lambda q: (-q["y"], q["x"])):
-        label = p.get("tracker_label", p["tracker"]) + (" (published)" if p["published"] else "")
+        label = p.get("tracker_label", p["tracker"]) + (" (published)" if p["published"] else "") + \
+            (" (RANDOM weights)" if p.get("random_weights") else "")
         if p["params_m"]:
             label += f"\n{p['params_m']:.1f} M params"
         px, py = ax.transData.transform((p["x"], p["y"]))
@@ -353,7 +390,8 @@ def plot_firing_rates(data: ReportData, out: str | os.PathLike,
                             ax.text(j, i, "0" if mat[i, j] == 0 else f"{mat[i, j]:.2f}", ha="center",
                                     va="center", fontsize=6,
                                     color="white" if mat[i, j] > 0.6 * vmax else "black")
-        fig.suptitle(f"Firing rate per {'block' if grouped else 'layer'} and time step: {t}", fontsize=11,
+        random = " (RANDOM weights: rates not valid)" if prof.random_weights else ""
+        fig.suptitle(f"Firing rate per {'block' if grouped else 'layer'} and time step: {t}{random}", fontsize=11,
                      fontweight="bold")
         if grouped:
             fig.text(0.5, 0.005, "each row: unweighted mean over the spiking layers of one block "
@@ -363,7 +401,7 @@ def plot_firing_rates(data: ReportData, out: str | os.PathLike,
         fig.tight_layout(rect=(0, 0.02 if grouped else 0, 0.9, 0.97))
         cax = fig.add_axes([0.91, 0.15, 0.02, 0.7])
         cb = fig.colorbar(im, cax=cax)
-        cb.set_label("mean spikes per neuron", fontsize=8)
+        cb.set_label("mean integer spike count per neuron and step", fontsize=8)
         written += _save(fig, out, f"firing_rates_{safe_file_name(t)}", formats)
     return written
 

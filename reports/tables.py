@@ -14,6 +14,10 @@ from reports.model import EFFICIENCY, METRICS, ReportData, benchmark_label, metr
 
 DAGGER_MD = "†"
 DAGGER_TEX = r"$^\dagger$"
+#: a measured row profiled with random weights (its SOPs and energy are left out)
+RANDOM_MD = "§"
+RANDOM_TEX = r"$^\S$"
+RANDOM_NOTE = "random weights (no checkpoint): SOPs and energy depend on the weights and are left out"
 
 
 def _fmt(kind: str, key: str, v: Any) -> str:
@@ -71,11 +75,21 @@ def _table(data: ReportData, groups: list | None = None
             best.append(None)
     cells, bold, pub = [], [], []
     for r in rows:
-        cells.append([r["tracker"], r["type"]] + [_fmt(kind, k, v) for (kind, _, k), v in zip(cols, r["values"])])
+        name = r["tracker"] + (RANDOM_MD if r.get("random_weights") else "")
+        cells.append([name, r["type"]] + [_fmt(kind, k, v) for (kind, _, k), v in zip(cols, r["values"])])
         bold.append([False, False] + [r["source"] == "measured" and best[j] is not None
                                       and r["values"][j] == best[j] for j in range(len(cols))])
         pub.append(r["source"] == "published")
     return heads, protos, cells, bold, pub
+
+
+def _energy_note(data: ReportData) -> str:
+    """Which energy model the energy column quotes ('' when no profile names one)."""
+    models = sorted({str(p.energy_model["model"]) for p in data.profiles.values() if p.energy_model.get("model")})
+    if not models:
+        return ""
+    return (f"Energy per tracked frame under energy model {' / '.join(models)} (every model: the workbook's "
+            f"Energy models sheet).")
 
 
 def leaderboard_markdown(data: ReportData) -> str:
@@ -93,6 +107,10 @@ def leaderboard_markdown(data: ReportData) -> str:
     if any(pub):
         notes.append(f"{DAGGER_MD} published number, copied from the cited source (see the workbook's "
                      f"Published sheet); not measured here.")
+    if any(c[0].endswith(RANDOM_MD) for c in cells):
+        notes.append(f"{RANDOM_MD} {RANDOM_NOTE}.")
+    if _energy_note(data):
+        notes.append(_energy_note(data))
     return "\n".join(lines) + "\n\n" + "\n".join(notes) + "\n"
 
 
@@ -138,6 +156,8 @@ def leaderboard_latex(data: ReportData, caption: str = "Accuracy and efficiency 
             out.append(r"\midrule")
             split_done = True
         vals = [r"\textbf{" + tex_escape(v) + "}" if bb and v != "-" else tex_escape(v) for v, bb in zip(row, b)]
+        if row[0].endswith(RANDOM_MD):
+            vals[0] = tex_escape(row[0][:-len(RANDOM_MD)]) + RANDOM_TEX
         if p:
             vals[0] += DAGGER_TEX
         out.append(" & ".join(vals) + r" \\")
@@ -145,5 +165,9 @@ def leaderboard_latex(data: ReportData, caption: str = "Accuracy and efficiency 
     note = r"Accuracy in \%. Best measured accuracy (and lowest energy) per column in bold."
     if any(pub):
         note += r" $^\dagger$Published number, copied from its source; not measured here."
+    if any(c[0].endswith(RANDOM_MD) for c in cells):
+        note += " " + RANDOM_TEX + tex_escape(RANDOM_NOTE) + "."
+    if _energy_note(data):
+        note += " " + tex_escape(_energy_note(data))
     out += [r"\par\smallskip{\footnotesize " + note + "}", r"\end{table}"]
     return "\n".join(out) + "\n"

@@ -60,16 +60,45 @@ class Tracker(abc.ABC):
 
 
 class RandomWeightsWarning(UserWarning):
-    """A model tracker was built without a checkpoint: its boxes mean nothing, its costs are real."""
+    """A model tracker was built without a checkpoint: its boxes mean nothing, and neither do the figures
+    that depend on the weights (:data:`WEIGHT_DEPENDENT`); its structural costs are real."""
+
+
+#: figures that stay valid with random weights: they follow from the architecture and the input size
+WEIGHT_INDEPENDENT = ("parameters", "MACs", "footprint", "latency")
+#: figures that depend on the weights: with random weights SpikeTrack's layers are nearly silent, so its
+#: spike counts, and everything computed from them, describe no trained tracker
+WEIGHT_DEPENDENT = ("firing rates", "SOPs", "sparsity", "energy")
 
 
 def warn_random_weights(name: str) -> None:
     """The one loud warning every model family gives when it runs without weights."""
     import warnings
 
-    warnings.warn(f"{name}: no checkpoint given, running with RANDOM weights -- tracking accuracy is MEANINGLESS "
-                  f"(params, MACs, SOPs and latency stay valid). Pass --checkpoint with the official weights "
-                  f"for real results.", RandomWeightsWarning, stacklevel=3)
+    warnings.warn(f"{name}: no checkpoint given, running with RANDOM weights -- tracking accuracy is MEANINGLESS; "
+                  f"{', '.join(WEIGHT_INDEPENDENT[:-1])} and {WEIGHT_INDEPENDENT[-1]} stay valid, "
+                  f"{', '.join(WEIGHT_DEPENDENT[:-1])} and {WEIGHT_DEPENDENT[-1]} do NOT (they depend on the "
+                  f"weights). Pass --checkpoint with the official weights for real results.",
+                  RandomWeightsWarning, stacklevel=3)
+
+
+def has_random_weights(tracker: Any) -> bool | None:
+    """Whether ``tracker`` (or a bare model) runs without trained weights: ``True`` when its model was built
+    without a checkpoint, ``False`` when one was loaded, ``None`` when it has no torch model or does not say.
+
+    A model says so by ``random_weights`` (True/False) or by ``checkpoint_sha256`` (``None``: no checkpoint),
+    which the model families set when they build it.
+    """
+    for obj in (tracker, getattr(tracker, "model", None)):
+        flag = getattr(obj, "random_weights", None)
+        if isinstance(flag, bool):
+            return flag
+    model = getattr(tracker, "model", tracker)
+    if model is None or not hasattr(model, "parameters"):
+        return None
+    if hasattr(model, "checkpoint_sha256"):
+        return model.checkpoint_sha256 is None
+    return None
 
 
 def validate_box(box: Sequence[float], image_shape: tuple[int, ...] | None = None) -> Box:

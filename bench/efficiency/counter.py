@@ -28,7 +28,8 @@ import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from bench.efficiency.macs import MAX_COUNT, RULES, ModuleStack, default_is_neuron, spike_scale_of
+from bench.efficiency.macs import MAX_COUNT, RULES, ModuleStack, spike_scale_of
+from bench.efficiency.neurons import OBSERVED, NeuronKind, acts_as_neuron, classify
 
 
 # ------------------------------------------------------------------------------------------------
@@ -43,6 +44,7 @@ class NeuronCall:
     sums: torch.Tensor            # [T] sum of output values per step
     nonzero: torch.Tensor | None  # [T] non-zero elements per step (with histograms)
     hist: torch.Tensor | None     # [T, MAX_COUNT+1] level counts, when histograms are on
+    scale: int | None = None      # this neuron's D (count = value x D); None: the counter's
 
 
 @dataclass
@@ -117,6 +119,7 @@ class NeuronStats:
     segments: list = field(default_factory=list)
     hist: list = field(default_factory=list)         # level counts 0..MAX_COUNT, summed
     has_histogram: bool = False
+    scale: int | None = None                         # its own D where its class fixes one
 
     def mean_count(self) -> list[float]:
         return [s / n for s, n in zip(self.count_sum, self.segments)]
@@ -161,8 +164,11 @@ class _Dispatch(TorchDispatchMode):
 class EfficiencyCounter:
     """Counts MACs and SOPs of ``model`` frame by frame.
 
-    ``neuron``: tuple of classes or predicate marking spiking-neuron modules (default: leaf modules
-    whose class name says neuron/LIF/node/spike). ``branch_of``: ``() -> str | None`` (default: the
+    ``neuron``: tuple of classes or predicate marking spiking-neuron modules. Default: the neuron
+    classes :mod:`bench.efficiency.neurons` knows (the suite's, spikingjelly's, snnTorch's, registered
+    ones), each read as its class says (time layout, tuple outputs), plus any other leaf module that
+    turns a real-valued input into spikes in the first frame it runs in.
+    ``branch_of``: ``() -> str | None`` (default: the
     model's ``branch`` attribute when it has one). ``spike_scale``: D, integer count = value x D
     (``None``: inferred). ``mode``: ``'auto'`` (full mode only for unseen signatures), ``'full'``
     (every frame) or ``'cheap'`` (never full after the first).
@@ -176,10 +182,11 @@ class EfficiencyCounter:
         if mode not in ("auto", "full", "cheap"):
             raise ValueError(f"mode must be 'auto', 'full' or 'cheap', got {mode!r}")
         self.model = model
-        if isinstance(neuron, (tuple, type)):
-            classes = neuron
-            neuron = lambda m: isinstance(m, classes)  # noqa: E731
-        self.is_neuron = neuron or default_is_neuron
+        #: neuron module name -> how to read it; modules recognised by behaviour are added as they show it
+        self.kinds: dict[str, NeuronKind] = classify(model, neuron)
+        self._observe = neuron is None   # explicit neuron classes: exactly those, nothing inferred
+        self._not_neurons: set[str] = set()
+        self._probes: dict[str, Any] = {}
         if branch_of is None and isinstance(getattr(model, "branch", None), str):
             branch_of = lambda: model.branch  # noqa: E731
         self.branch_of = branch_of
@@ -188,7 +195,7 @@ class EfficiencyCounter:
         self.pair_rule = pair_rule
         self.histogram = histogram
         self.mode = mode
-        self.neuron_names = [n for n, m in model.named_modules() if n and self.is_neuron(m)]
+        self.neuron_names = list(self.kinds)
         self.templates: dict[tuple, list[OpCall]] = {}
         self.layers: dict[tuple, LayerStats] = {}
         self.neurons: dict[tuple, NeuronStats] = {}
@@ -215,9 +222,15 @@ class EfficiencyCounter:
     def attach(self) -> "EfficiencyCounter":
         if self._handles:
             return self
+        inside = tuple(n + "." for n in self.kinds)
         for name, m in self.model.named_modules():
-            if name in self.neuron_names:
-                self._handles.append(m.register_forward_hook(self._neuron_hook(name)))
+            if name in self.kinds:
+                self._handles.append(m.register_forward_hook(self._neuron_hook(name, self.kinds[name])))
+            elif (self._observe and name and name not in self._not_neurons and not name.startswith(inside)
+                  and next(m.children(), None) is None):
+                # a leaf of no known neuron class (and not part of a neuron, like spikingjelly's surrogate
+                # module): watched until one call shows whether it emits spikes from real input
+                self._probes[name] = m.register_forward_hook(self._probe_hook(name))
         self._handles.append(self.model.register_forward_pre_hook(self._root_hook))
         return self
 
@@ -225,6 +238,9 @@ class EfficiencyCounter:
         for h in self._handles:
             h.remove()
         self._handles = []
+        for h in self._probes.values():
+            h.remove()
+        self._probes = {}
 
     @property
     def spike_scale(self) -> int:
@@ -282,14 +298,42 @@ class EfficiencyCounter:
         shapes = tuple(tuple(a.shape) for a in _tensors(args))
         self._segment().signature.append(("<forward>", shapes))
 
-    def _neuron_hook(self, name: str):
+    def _probe_hook(self, name: str):
         def hook(module, args, out):
-            if not isinstance(out, torch.Tensor) or out.dim() == 0 or out.is_meta:
+            verdict = acts_as_neuron(args, out)
+            if verdict is None:   # shapes only, no tensor output: ask again on the next call
                 return
+            handle = self._probes.pop(name, None)
+            if handle is not None:
+                handle.remove()
+            if not verdict:
+                self._not_neurons.add(name)
+                return
+            self.kinds[name] = OBSERVED
+            self.neuron_names.append(name)
+            neuron_hook = self._neuron_hook(name, OBSERVED)
+            self._handles.append(module.register_forward_hook(neuron_hook))
+            neuron_hook(module, args, out)   # this call is the neuron's first
+        return hook
+
+    def _neuron_hook(self, name: str, kind: NeuronKind):
+        def hook(module, args, out):
+            out = kind.spikes(out)   # snnTorch returns (spk, mem, ...)
+            if out is None or out.is_meta or (out.dim() == 0 and kind.multi_step(module)):
+                return
+            if not kind.multi_step(module):
+                out = out.unsqueeze(0)   # one time step per call: a [1, ...] view of the same storage
             key = ("<neuron>", name, tuple(out.shape))
-            scale = self._scale_for(key, out)
+            # a library neuron's spikes are read on their own scale (binary, or graded by its factor), so
+            # a mean of spikes elsewhere in the model cannot rescale them; others share the counter's D
+            shared = kind.scale is None
+            scale = self._scale_for(key, out, shared=shared)
             if scale is None:
                 return
+            if isinstance(kind.scale, int):
+                scale = kind.scale
+            elif shared:
+                scale = None
             seg = self._segment()
             T = int(out.shape[0])
             flat = out.detach().reshape(T, -1)
@@ -298,7 +342,7 @@ class EfficiencyCounter:
             nonzero = hist = None
             if self.histogram:  # non-zero fraction and level histogram: extra passes, on request
                 nonzero = torch.sign(flat).sum(1, dtype=acc)   # spikes are >= 0; faster than count_nonzero
-                d = self.spike_scale
+                d = scale or self.spike_scale
                 levels = MAX_COUNT + 1
                 idx = (flat * d).round_().clamp_(0, MAX_COUNT).to(torch.int64)
                 idx += torch.arange(T, device=idx.device).unsqueeze(1) * levels
@@ -306,7 +350,7 @@ class EfficiencyCounter:
             k = seg.ordinal[name]
             seg.ordinal[name] = k + 1
             seg.signature.append((name, tuple(out.shape)))
-            seg.neurons.append(NeuronCall(name, T, flat.shape[1], sums, nonzero, hist))
+            seg.neurons.append(NeuronCall(name, T, flat.shape[1], sums, nonzero, hist, scale))
             if self._full:
                 st = out.untyped_storage()
                 self._neuron_out[st.data_ptr()] = (name, k, T, st.nbytes(), flat.shape[1], out.storage_offset(),
@@ -314,13 +358,14 @@ class EfficiencyCounter:
                                                    out.is_contiguous())
         return hook
 
-    def _scale_for(self, key: tuple, x: torch.Tensor) -> int | None:
+    def _scale_for(self, key: tuple, x: torch.Tensor, shared: bool = True) -> int | None:
+        """The spike scale of ``x`` (cached per key); ``shared``: it also informs the counter's D."""
         try:
             return self._spike_cache[key]
         except KeyError:
             s = spike_scale_of(x)
             self._spike_cache[key] = s
-            if s is not None:
+            if s is not None and shared:
                 self.scales_seen.add(s)
             return s
 
@@ -396,9 +441,10 @@ class EfficiencyCounter:
                     pos += T * L
                 k = ordinal[n.name]
                 ordinal[n.name] += 1
-                c = [s * scale / n.numel_step for s in sums]
+                c = [s * (n.scale or scale) / n.numel_step for s in sums]
                 counts[(n.name, k)] = c
-                self._add_neuron(n.name, seg.branch, c, [z / n.numel_step for z in nz] if nz else None, hist, entry)
+                self._add_neuron(n.name, seg.branch, c, [z / n.numel_step for z in nz] if nz else None, hist, entry,
+                                 n.scale)
             if seg.ops is not None:
                 resolved = []
                 for op in seg.ops:
@@ -424,11 +470,13 @@ class EfficiencyCounter:
             self.segments_per_kind[(seg.kind, seg.branch)] += 1
             self._add_ops(ops, counts, scale, fresh=seg.ops is not None, kind=seg.kind)
 
-    def _add_neuron(self, name, branch, counts, nonzero, hist, entry: dict) -> None:
+    def _add_neuron(self, name, branch, counts, nonzero, hist, entry: dict, scale: int | None = None) -> None:
         key = (name, branch)
         st = self.neurons.get(key)
         if st is None:
             st = self.neurons[key] = NeuronStats(name, branch)
+        if scale is not None:
+            st.scale = scale
         for t, c in enumerate(counts):
             z = nonzero[t] if nonzero is not None else 0.0
             j = entry[name]

@@ -16,6 +16,11 @@ counters print) or per time step (``'per_step'``); ``s_l`` = the MAC-weighted me
 as the integer count in [0, D] (``rate_unit='count'``, the SpikeTrack hook's unit) or normalised to
 [0, 1] (``'rate'`` = count / D).
 
+Units: the suite's firing rate is the mean integer count per neuron and time step (0..D, a spike of k
+counts k); D is applied once, inside that count. The ``macs*sfr*T*D`` variant multiplies a count by D
+again: it exists only to reproduce a published figure that did so, is flagged ``applies_D_twice``, and
+is never the quoted figure. Memory-aware and device models: :mod:`bench.efficiency.energy_models`.
+
 Constants (Horowitz, ISSCC 2014, 45 nm), in pJ: FP32 MAC 4.6 / AC 0.9, FP16 1.5 / 0.4, INT8 0.23 / 0.03.
 The optional memory term charges ``e_mem`` pJ per byte for every weight and activation element an
 operator reads or writes (once per call) -- a crude upper-level model, off by default.
@@ -77,13 +82,26 @@ class Variant:
     extra_T: bool = False
     extra_D: bool = False
 
+    @property
+    def applies_D_twice(self) -> bool:
+        """A count-unit rate (already 0..D) multiplied by D again."""
+        return not self.exact and self.rate_unit == "count" and self.extra_D
+
+    @property
+    def applies_T_twice(self) -> bool:
+        """MACs over all steps multiplied by T again (equal to the exact figure only when T = 1)."""
+        return not self.exact and self.macs_base == "total" and self.extra_T
+
     def describe(self) -> str:
         if self.exact:
             return "E_MAC*MACs[real input] + E_AC*SOPs, SOP = sum_t MACs_t*count_t"
         m = "MACs" if self.macs_base == "total" else "MACs_per_step"
         s = "SFR[count 0..D]" if self.rate_unit == "count" else "SFR[rate 0..1]"
         extra = ("*T" if self.extra_T else "") + ("*D" if self.extra_D else "")
-        return f"E_MAC*MACs[real input] + E_AC*sum_l {m}*{s}{extra}"
+        warn = (" [applies D twice: reproduces a paper's misreading, never one of this suite's figures]"
+                if self.applies_D_twice else
+                " [applies T twice when T > 1: reproduces a paper's misreading]" if self.applies_T_twice else "")
+        return f"E_MAC*MACs[real input] + E_AC*sum_l {m}*{s}{extra}{warn}"
 
 
 EXACT = Variant()
@@ -143,7 +161,8 @@ def energy_report(branches: Mapping[str, list[Mapping]], c: EnergyConstants, spi
         per_branch = {b: energy_pj(rows, c, v, spike_scale, memory) * 1e-9 for b, rows in branches.items()}
         per_frame = sum(e for b, e in per_branch.items() if b != template_branch)
         tmpl = per_branch.get(template_branch, 0.0)
-        res = {"convention": v.describe(), "per_branch_mJ": per_branch, "per_frame_excluding_template_mJ": per_frame}
+        res = {"convention": v.describe(), "model": c.name, "applies_D_twice": v.applies_D_twice,
+               "per_branch_mJ": per_branch, "per_frame_excluding_template_mJ": per_frame}
         if template_branch in per_branch:
             res["template_per_update_mJ"] = tmpl
             if template_per_frame is not None:

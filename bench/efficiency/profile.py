@@ -3,11 +3,16 @@
 ``profile_tracker(tracker, dataset)`` tracks the dataset's sequences (the embedded demo by default)
 twice: once under :class:`~bench.efficiency.counter.EfficiencyCounter` (MACs of every executed operator,
 SOPs from the spike counts of every frame, firing statistics of every neuron), once unprofiled for the
-latency clocks. The result is a JSON-able dict (schema in docs/efficiency.md, ``schema`` key) stored
-as ``<results>/<tracker>/<dataset>/profile.json`` so reports never need to re-run anything.
+latency clocks. Beside the exact count it gives the two other conventions papers call "FLOPs", each
+named: thop 0.0.31's (:mod:`~bench.efficiency.thop`) and, where fvcore is installed, fvcore's
+(:mod:`~bench.efficiency.fvcore_count`), both on the first frame of each kind and, for families whose
+official profiler is known, on that profiler's inputs (``paper_inputs``). The result is a JSON-able
+dict (schema in docs/efficiency.md, ``schema`` key) stored as ``<results>/<tracker>/<dataset>/profile.json``
+so reports never need to re-run anything.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 from collections import defaultdict
 from pathlib import Path
@@ -15,12 +20,38 @@ from typing import Any, Iterable
 
 from torch import nn
 
+from bench.efficiency import fvcore_count as fvc
+from bench.efficiency.accounting import EnergyAccounting, format_lines
 from bench.efficiency.counter import EfficiencyCounter
 from bench.efficiency.energy import VARIANTS, constants, energy_report
 from bench.efficiency.latency import latency_report, model_device, time_sequence
+from bench.efficiency.neurobench import not_applicable
 from bench.efficiency.thop import ThopCounter, thop_profile
+from trackers.base import has_random_weights
 
 SCHEMA = "bench.efficiency.profile/1"
+
+#: the MAC conventions ``counters`` may name; ``exact`` (the engine: MACs, SOPs, energy) is always on
+COUNTERS = ("exact", "thop", "fvcore")
+
+
+def resolve_counters(counters: Iterable[str] | None) -> tuple[str, ...]:
+    """The conventions to report: the given ones (fvcore then required) plus ``exact``; by default thop,
+    and fvcore where it is installed."""
+    from bench.errors import ConfigError
+
+    if counters is None:
+        return ("exact", "thop") + (("fvcore",) if fvc.available() else ())
+    chosen = []
+    for c in counters:
+        c = c.strip().lower()
+        if c not in COUNTERS:
+            raise ConfigError(f"--counter {c!r}: unknown convention; choose from {', '.join(COUNTERS)}")
+        if c not in chosen:
+            chosen.append(c)
+    if "fvcore" in chosen:
+        fvc.require()
+    return ("exact",) + tuple(c for c in COUNTERS[1:] if c in chosen)
 
 
 def _spike_scale(tracker, model: nn.Module) -> int | None:
@@ -38,8 +69,8 @@ def _spike_scale(tracker, model: nn.Module) -> int | None:
     return None
 
 
-def _paper_thop(model: nn.Module) -> dict | None:
-    """thop count with the inputs the family's official profiler uses, where the family says how."""
+def _paper_inputs(model: nn.Module) -> tuple | None:
+    """The inputs the family's official profiler gives the model (``(templates, search)``), where known."""
     try:
         from trackers.vit.flops import profile_inputs
         from trackers.vit.model import OneStreamViTTracker
@@ -47,10 +78,26 @@ def _paper_thop(model: nn.Module) -> dict | None:
         return None
     if not isinstance(model, OneStreamViTTracker):
         return None
-    templates, search = profile_inputs(model)
+    return profile_inputs(model)
+
+
+_PAPER_NOTE = "official tracking/profile_model.py inputs (batch 1, random crops)"
+
+
+def _paper_thop(model: nn.Module, inputs: tuple) -> dict:
+    """thop count with the inputs the family's official profiler uses."""
+    templates, search = inputs
     macs, params = thop_profile(model, (templates, search))
     return {"macs": macs, "gmacs": macs / 1e9, "params": params, "num_templates": len(templates),
-            "inputs": "official tracking/profile_model.py inputs (batch 1, random crops)"}
+            "inputs": _PAPER_NOTE}
+
+
+def _fvcore(what, *args) -> dict:
+    """An fvcore count as a dict; a model fvcore cannot trace gives ``{"error": ...}``, not a failed profile."""
+    try:
+        return what(*args).to_dict()
+    except Exception as e:  # torch.jit cannot trace everything (data-dependent Python, odd outputs)
+        return {"error": f"fvcore could not count this model: {type(e).__name__}: {' '.join(str(e).split())[:200]}"}
 
 
 def _iter_sequences(dataset, names: Iterable[str] | None):
@@ -73,9 +120,16 @@ def _module_of(model: nn.Module, path: str) -> nn.Module | None:
 def profile_tracker(tracker, dataset, max_frames: int | None = 100, sequences: Iterable[str] | None = None,
                     energy_preset: str = "fp32", e_mac: float | None = None, e_ac: float | None = None,
                     memory: bool = False, latency: bool = True, warmup: int = 5, histogram: bool = False,
-                    pair_rule: str = "first", mode: str = "auto", progress: bool = False) -> dict:
+                    pair_rule: str = "first", mode: str = "auto", progress: bool = False,
+                    counters: Iterable[str] | None = None, energy_model: str | None = None) -> dict:
     """Profile ``tracker`` (a :class:`trackers.base.Tracker`) over at most ``max_frames`` frames of
-    ``dataset`` in total (sequence by sequence, each initialised on its first frame)."""
+    ``dataset`` in total (sequence by sequence, each initialised on its first frame).
+
+    ``counters``: MAC conventions beside the exact count (:data:`COUNTERS`); default thop, plus fvcore
+    where installed. Naming ``fvcore`` without it installed is a ConfigError. ``energy_model``: the energy
+    model quoted first (:mod:`bench.efficiency.energy_models`; every model is in ``energy_models``).
+    """
+    counters = resolve_counters(counters)
     model = tracker.model if isinstance(getattr(tracker, "model", None), nn.Module) else None
     doc: dict[str, Any] = {
         "schema": SCHEMA, "tracker": getattr(tracker, "name", type(tracker).__name__),
@@ -88,7 +142,10 @@ def profile_tracker(tracker, dataset, max_frames: int | None = 100, sequences: I
             "per_call": "branch figures are per call of the branch: per frame for 'search', per "
                         "initialisation/update for 'template'",
             "thop": "thop 0.0.31 module-hook convention (Linear, Conv, eval BatchNorm), what papers print",
+            "fvcore": fvc.CONVENTION,
         },
+        "counters": list(counters),
+        "random_weights": has_random_weights(tracker),
     }
     seqs = []
     budget = max_frames
@@ -102,9 +159,10 @@ def profile_tracker(tracker, dataset, max_frames: int | None = 100, sequences: I
     doc["sequences"] = [{"name": s.name, "frames": n} for s, n in seqs]
     if model is None:
         doc["note"] = "tracker has no torch model: no MACs, SOPs or energy"
+        doc["neurobench"] = not_applicable("tracker has no torch model")
     else:
         doc.update(_count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, pair_rule,
-                          mode, progress))
+                          mode, progress, counters, energy_model))
     if latency:
         frames = []
         for seq, n in seqs:
@@ -115,11 +173,15 @@ def profile_tracker(tracker, dataset, max_frames: int | None = 100, sequences: I
 
 
 def _count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, pair_rule, mode,
-           progress) -> dict:
+           progress, counters=("exact", "thop"), energy_model=None) -> dict:
     scale = _spike_scale(tracker, model)
     counter = EfficiencyCounter(model, spike_scale=scale, pair_rule=pair_rule, histogram=histogram, mode=mode)
+    accounting = EnergyAccounting(model, counter)   # energy models' structure, NeuroBench's activations
     thop_frames: dict[str, int] = {}
     thop_per_kind: dict[str, dict] = {}
+    exact_per_kind: dict[str, float] = {}
+    captures: dict[str, fvc.CallCapture] = {}
+    with_thop, with_fvcore = "thop" in counters, "fvcore" in counters
     bar = None
     if progress:
         from tqdm import tqdm
@@ -131,23 +193,46 @@ def _count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, 
             for i in range(n):
                 img = seq.frames.read(i)
                 kind = "init" if i == 0 else "track"
-                thop = ThopCounter(model) if kind not in thop_frames else None
-                with counter.frame(kind):
-                    if thop is not None:
-                        with thop:
-                            _step(tracker, img, seq, i, info)
-                    else:
+                first = kind not in thop_frames
+                # the first frame of each kind is counted in every convention, on the same work
+                with contextlib.ExitStack() as stack:
+                    thop = stack.enter_context(ThopCounter(model)) if first and with_thop else None
+                    if first and with_fvcore:
+                        captures[kind] = stack.enter_context(fvc.CallCapture(model))
+                    before = sum(counter.macs_per_kind.values())
+                    stack.enter_context(accounting.frame(kind, first))
+                    with counter.frame(kind):
                         _step(tracker, img, seq, i, info)
-                if thop is not None:
+                if first:
                     thop_frames[kind] = 1
+                    exact_per_kind[kind] = sum(counter.macs_per_kind.values()) - before
+                if thop is not None:
                     thop_per_kind[kind] = {"macs": thop.macs(), "params": thop.params()}
                 if bar is not None:
                     bar.update(1)
     finally:
         counter.detach()
+        accounting.detach()
         if bar is not None:
             bar.close()
-    return _tables(counter, model, tracker, thop_per_kind, energy_preset, e_mac, e_ac, memory)
+    doc = _tables(counter, model, tracker, thop_per_kind, energy_preset, e_mac, e_ac, memory)
+    doc.update(accounting.finish(doc, energy_model, constants(energy_preset, e_mac, e_ac)))
+    paper = _paper_inputs(model)
+    doc["exact"] = {k: {"macs": v, "gmacs": v / 1e9} for k, v in exact_per_kind.items()}
+    if with_thop:
+        doc["thop"] = {k: {**v, "gmacs": v["macs"] / 1e9} for k, v in thop_per_kind.items()}
+        if paper is not None:
+            doc["thop"]["paper_inputs"] = _paper_thop(model, paper)
+    if with_fvcore:
+        # after the counted frames: tracing runs the model once more, which must not disturb their state
+        doc["fvcore"] = {"version": fvc.version()}
+        for kind, cap in captures.items():
+            doc["fvcore"][kind] = _fvcore(cap.count) if cap.calls else {
+                "total": 0, "gtotal": 0.0, "calls": [], "note": "the tracker called no module of its model"}
+        if paper is not None:
+            doc["fvcore"]["paper_inputs"] = {**_fvcore(lambda: fvc.fvcore_count(model, paper, label="model")),
+                                             "num_templates": len(paper[0]), "inputs": _PAPER_NOTE}
+    return doc
 
 
 def _step(tracker, img, seq, i, info) -> None:
@@ -211,10 +296,15 @@ def _tables(counter: EfficiencyCounter, model: nn.Module, tracker, thop_per_kind
                            update_interval=interval, memory=memory, variants=tuple(VARIANTS))
     neurons = []
     for st in counter.neurons.values():
+        kind = counter.kinds.get(st.name)
         row = {"name": st.name, "branch": st.branch, "mean_count": st.mean_count(),
-               "nonzero_fraction": st.nonzero_fraction(), "segments": st.segments[0] if st.segments else 0}
+               "nonzero_fraction": st.nonzero_fraction(), "segments": st.segments[0] if st.segments else 0,
+               "spike_scale": st.scale or scale,
+               "module": type(_module_of(model, st.name)).__name__ if _module_of(model, st.name) else None,
+               "recognised_by": (f"class ({kind.library})" if kind.library != "observed" else
+                                 "behaviour (real input in, spikes out)") if kind else None}
         if counter.histogram:
-            row["histogram"] = [[int(v) for v in h[:scale + 1]] for h in st.hist]
+            row["histogram"] = [[int(v) for v in h[:(st.scale or scale) + 1]] for h in st.hist]
         neurons.append(row)
     params = sum(p.numel() for p in model.parameters())
     out = {
@@ -229,11 +319,7 @@ def _tables(counter: EfficiencyCounter, model: nn.Module, tracker, thop_per_kind
         "layers": layers,
         "neurons": neurons,
         "energy": energy,
-        "thop": {k: {**v, "gmacs": v["macs"] / 1e9} for k, v in thop_per_kind.items()},
     }
-    paper = _paper_thop(model)
-    if paper is not None:
-        out["thop"]["paper_inputs"] = paper
     return out
 
 
@@ -255,6 +341,30 @@ def write_profile(doc: dict, results: str | Path) -> Path:
     return path
 
 
+def _convention_lines(doc: dict) -> list[str]:
+    """The counts papers all call "FLOPs", side by side and named, per frame kind (G = 1e9)."""
+    rows = [("exact MACs (every conv/matmul/attention MAC executed)", doc.get("exact") or {}, "gmacs"),
+            ("thop 0.0.31 MACs (Linear/Conv/BN module hooks)", doc.get("thop") or {}, "gmacs"),
+            (f"fvcore {(doc.get('fvcore') or {}).get('version') or ''} total (jit trace, 1 per MAC + norms)",
+             doc.get("fvcore") or {}, "gtotal")]
+    kinds = [k for k in ("init", "track", "paper_inputs") if any(k in r[1] for r in rows)]
+    if not kinds:
+        return []
+    out = [f"  {'FLOPs conventions (G per call)':<64}" + "  ".join(f"{k:>13}" for k in kinds)]
+    for label, table, key in rows:
+        if not table:
+            continue
+        cells = []
+        for k in kinds:
+            v = table.get(k)
+            cells.append(f"{'-' if v is None else ('error' if 'error' in v else format(v[key], '.4f')):>13}")
+        out.append(f"    {label[:62]:<62}" + "  ".join(cells))
+        for k in kinds:
+            if isinstance(table.get(k), dict) and "error" in table[k]:
+                out.append(f"      {k}: {table[k]['error']}")
+    return out
+
+
 def format_profile(doc: dict, top: int = 15) -> str:
     """Human-readable summary: branches, the heaviest layers, energy, latency."""
     lines = [f"tracker {doc['tracker']} on {doc['dataset']} "
@@ -268,8 +378,7 @@ def format_profile(doc: dict, top: int = 15) -> str:
                          f"({v['calls']} calls)")
             for comp, cv in v["components"].items():
                 lines.append(f"      {comp or '(root)':<22} GMACs {cv['gmacs']:9.4f}")
-        for k, v in doc.get("thop", {}).items():
-            lines.append(f"  thop-convention GMACs ({k}): {v['gmacs']:.2f}")
+        lines += _convention_lines(doc)
         rows = sorted(doc["layers"], key=lambda r: -r["macs"])[:top]
         lines.append(f"  {'layer':<48} {'op':<12} {'branch':<9} {'MMACs':>9} {'MSOPs':>9} {'count':>6}")
         for r in rows:
@@ -283,6 +392,7 @@ def format_profile(doc: dict, top: int = 15) -> str:
         for k in ("per_frame_amortised_measured_mJ", "per_frame_amortised_nominal_mJ"):
             if k in e:
                 lines.append(f"      {k}: {e[k]:.4f}")
+    lines += format_lines(doc)
     lat = doc.get("latency")
     if lat:
         a = lat["all_frames"]

@@ -29,6 +29,19 @@ from trackers.spiketrack.neuron import MAX_LEVEL, NILIFNeuron
 BRANCHES = ("template", "search")
 NUM_LEVELS = MAX_LEVEL + 1
 
+#: how dataset-level rates are averaged (both are given; the official script uses the first)
+WEIGHTINGS = {
+    "sequence_weighted": "mean over sequences of each sequence's mean (every video weighs the same; the "
+                         "official get_avg_sfr.py)",
+    "frame_weighted": "mean over every image of the branch (each sequence weighted by its images; long "
+                      "videos weigh more)",
+}
+RATE_UNITS = {
+    "mean_count": "mean integer spike count per neuron and time step, 0..4 (official hook: mean(output) x 4)",
+    "nonzero_fraction": "binary-equivalent rate: fraction of neurons emitting >= 1 spike per time step",
+    "level_fraction": "fraction of neurons at each level 0..4",
+}
+
 
 @dataclass
 class _LayerRecord:
@@ -167,9 +180,7 @@ class FiringRateRecorder:
     def stats(self) -> dict[str, Any]:
         """Per-sequence firing rates, JSON-able (what ``Tracker.sequence_stats`` returns)."""
         out: dict[str, Any] = {"convention": {
-            "mean_count": "mean integer spike count in [0,4] (official SpikeTrack hook: mean(output)*4)",
-            "nonzero_fraction": "fraction of neurons emitting >= 1 spike",
-            "level_fraction": "fraction of neurons at each level 0..4",
+            **RATE_UNITS,
             "entries": "one per time step per call of the layer within an image, in call order",
         }}
         for branch in BRANCHES:
@@ -232,32 +243,53 @@ def write_official_sfr(stats: dict[str, Any], sequence: str, out_dir) -> list[st
     return paths
 
 
+def _weighted_mean(values: list[np.ndarray], weights: list[float]) -> np.ndarray:
+    w = np.asarray(weights, dtype=np.float64)
+    if not w.sum():
+        return np.mean(np.stack(values), axis=0)
+    return np.tensordot(w / w.sum(), np.stack(values), axes=1)
+
+
 def aggregate_sequences(per_sequence: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Dataset-level rates: per branch and layer, the mean over sequences (each video weighs the
-    same, as the official ``get_avg_sfr.py``) of mean_count, nonzero_fraction and level_fraction."""
+    """Dataset-level rates per branch and layer, averaged two ways: over sequences, each video weighing the
+    same as the official ``get_avg_sfr.py`` does (the layer's ``mean_count``, ``nonzero_fraction``,
+    ``level_fraction`` and the branch's ``overall``), and over frames, each sequence weighted by its images
+    (``frame_weighted`` beside them). Units and weightings are named under ``convention``."""
     seqs = [s for s in per_sequence if s]
-    out: dict[str, Any] = {"sequences": len(seqs)}
+    out: dict[str, Any] = {"sequences": len(seqs),
+                           "convention": {"units": RATE_UNITS, "weightings": WEIGHTINGS}}
     for branch in BRANCHES:
         acc: dict[str, dict[str, list]] = {}
         overall: dict[str, list] = {"mean_count": [], "nonzero_fraction": []}
+        overall_w: list[float] = []
         for s in seqs:
             b = s.get(branch) or {}
             for name, layer in b.get("layers", {}).items():
-                a = acc.setdefault(name, {"mean_count": [], "nonzero_fraction": [], "level_fraction": []})
-                for key in a:
+                a = acc.setdefault(name, {"mean_count": [], "nonzero_fraction": [], "level_fraction": [],
+                                          "_images": []})
+                for key in ("mean_count", "nonzero_fraction", "level_fraction"):
                     a[key].append(np.asarray(layer[key], dtype=np.float64))
+                a["_images"].append(float(layer.get("images", b.get("images", 1)) or 0))
             if b.get("images") and b.get("overall"):
                 for key in overall:
                     overall[key].append(b["overall"][key])
+                overall_w.append(float(b["images"]))
         layers = {}
         for name, a in acc.items():
+            images = a.pop("_images")
             shapes = {x.shape for x in a["mean_count"]}
             if len(shapes) != 1:  # differing entry counts cannot be averaged element-wise
                 continue
             layers[name] = {k: np.mean(np.stack(v), axis=0).tolist() for k, v in a.items()}
             layers[name]["sequences"] = len(a["mean_count"])
-        out[branch] = {"layers": layers,
-                       "overall": {k: (float(np.mean(v)) if v else None) for k, v in overall.items()}}
+            layers[name]["frame_weighted"] = {k: _weighted_mean(v, images).tolist() for k, v in a.items()}
+            layers[name]["images"] = sum(images)
+        out[branch] = {
+            "layers": layers,
+            "overall": {k: (float(np.mean(v)) if v else None) for k, v in overall.items()},
+            "overall_frame_weighted": {k: (float(np.average(v, weights=overall_w)) if v and sum(overall_w)
+                                           else None) for k, v in overall.items()},
+        }
     return out
 
 
