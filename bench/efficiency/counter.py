@@ -26,9 +26,8 @@ from typing import Any, Callable
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
-from bench.efficiency.macs import MAX_COUNT, RULES, ModuleStack, spike_scale_of
+from bench.efficiency.macs import MAX_COUNT, ModuleStack, RuleDispatch, spike_scale_of
 from bench.efficiency.neurons import OBSERVED, NeuronKind, acts_as_neuron, classify
 
 
@@ -147,20 +146,6 @@ def _combine(per_operand: list[list[float]], steps: int, rule: str) -> list[floa
 # the counter
 # ------------------------------------------------------------------------------------------------
 
-class _Dispatch(TorchDispatchMode):
-    def __init__(self, owner: "EfficiencyCounter"):
-        super().__init__()
-        self.owner = owner
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        rule = RULES.get(func)
-        if rule is not None:
-            self.owner._record_op(rule, args, kwargs, out)
-        return out
-
-
 class EfficiencyCounter:
     """Counts MACs and SOPs of ``model`` frame by frame.
 
@@ -269,7 +254,7 @@ class EfficiencyCounter:
             self._neuron_out = {}
             self._stack = ModuleStack(self.model)
             self._stack.active = True
-            dispatch = _Dispatch(self)
+            dispatch = RuleDispatch(self._record_op)
         try:
             with torch.no_grad():
                 if dispatch is not None:

@@ -35,6 +35,7 @@ from typing import Callable, Iterable
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode
 
 aten = torch.ops.aten
 
@@ -128,6 +129,23 @@ def _build_rules() -> dict:
 
 
 RULES = _build_rules()
+
+
+class RuleDispatch(TorchDispatchMode):
+    """Sees every aten operator a forward runs; hands those with a MAC rule to ``record(rule, args,
+    kwargs, out)``. The one dispatch mode of the efficiency engine (the counter and the shape recorder)."""
+
+    def __init__(self, record: Callable):
+        super().__init__()
+        self.record = record
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        rule = RULES.get(func)
+        if rule is not None:
+            self.record(rule, args, kwargs, out)
+        return out
 
 
 # ------------------------------------------------------------------------------------------------

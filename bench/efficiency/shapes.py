@@ -19,9 +19,8 @@ from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
-from torch.utils._python_dispatch import TorchDispatchMode
 
-from bench.efficiency.macs import RULES, ModuleStack
+from bench.efficiency.macs import ModuleStack, RuleDispatch
 
 _CONV = ("convolution", "_convolution")
 _BIASED = ("addmm", "_addmm_activation", "baddbmm", "addmv")   # first argument added to the product
@@ -51,20 +50,6 @@ class _Segment:
     branch: str | None
     ops: dict = field(default_factory=lambda: defaultdict(list))
     outputs: dict = field(default_factory=lambda: defaultdict(list))
-
-
-class _Dispatch(TorchDispatchMode):
-    def __init__(self, owner: "ShapeRecorder"):
-        super().__init__()
-        self.owner = owner
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        rule = RULES.get(func)
-        if rule is not None:
-            self.owner._record_op(rule, args, kwargs, out)
-        return out
 
 
 def _shapes(out: Any) -> list[tuple[int, ...] | None]:
@@ -121,7 +106,7 @@ class ShapeRecorder:
         # every module, not only leaves: a neuron may hold submodules (spikingjelly's surrogate function)
         handles = [m.register_forward_hook(self._leaf_hook(name)) for name, m in self.model.named_modules() if name]
         try:
-            with torch.no_grad(), _Dispatch(self):
+            with torch.no_grad(), RuleDispatch(self._record_op):
                 yield self
         finally:
             for h in handles:
