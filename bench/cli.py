@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: loggers of other libraries whose warnings say nothing to a user of the suite (shown with -v)
+QUIET_LOGGERS = ("torch._library",)
+
+
 #: what Ctrl-C leaves, said by default; a command whose outputs behave otherwise sets ``on_interrupt``
 INTERRUPTED_RUN = "finished sequences are kept, rerun to resume"
 
@@ -70,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:  # libraries' own notes (torch's "Triton not available" on spikingjelly's import)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
