@@ -96,15 +96,13 @@ def _json_default(o: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
-def read_json(path: str | os.PathLike) -> Any:
-    path = Path(path)
+def read_json(path: str | os.PathLike, error: type = DataError) -> Any:
+    """A JSON file's value; missing, a folder, not UTF-8 or not JSON is an ``error`` naming ``file:line``."""
+    text = read_text_file(path, error=error)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        line = getattr(e, "lineno", "?")
-        raise DataError(f"{path}:{line}: not valid JSON ({e.__class__.__name__})") from None
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise error(f"{path}:{e.lineno}: not valid JSON ({e.msg})") from None
 
 
 _WS = bytes.maketrans(b",\t;\r", b"    ")

@@ -100,10 +100,9 @@ def profiled(tracker, seq) -> tuple[float, dict]:
     return time.perf_counter() - t0, doc
 
 
-def measure(rounds: int = ROUNDS) -> dict:
-    torch.set_num_threads(1)
-    tracker = make_tracker()
-    seq = load_sequence()
+def alternate(unprofiled, profiled, tracker, seq, rounds: int) -> tuple[list, list, list, dict]:
+    """Both sides once to warm up, then ``rounds`` alternating rounds: (ratios, unprofiled seconds,
+    profiled seconds, the last profile). Alternation makes load drift on a shared machine hit both."""
     unprofiled(tracker, seq)  # warm-up (allocator, caches)
     profiled(tracker, seq)    # warm-up (one-time imports of the dispatch machinery)
     ratios, base, prof = [], [], []
@@ -114,6 +113,14 @@ def measure(rounds: int = ROUNDS) -> dict:
         base.append(b)
         prof.append(p)
         ratios.append(p / b)
+    return ratios, base, prof, doc
+
+
+def measure(rounds: int = ROUNDS) -> dict:
+    torch.set_num_threads(1)
+    tracker = make_tracker()
+    seq = load_sequence()
+    ratios, base, prof, doc = alternate(unprofiled, profiled, tracker, seq, rounds)
     return {"tracker": TRACKER, "frames": FRAMES, "rounds": rounds, "ratio_median": statistics.median(ratios),
             "ratios": ratios, "unprofiled_s": base, "profiled_s": prof,
             "full_mode_frames": doc.get("full_mode_frames"), "threads": torch.get_num_threads()}

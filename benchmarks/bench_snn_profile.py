@@ -32,7 +32,7 @@ ROUNDS = int(os.environ.get("BENCH_PROFILE_ROUNDS", "9"))   # more rounds than S
 TARGET = 1.20
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_profile import _Dataset, load_sequence, unprofiled  # noqa: E402  (same harness as SpikeTrack's)
+from bench_profile import _Dataset, alternate, load_sequence, unprofiled  # noqa: E402  (same harness as SpikeTrack's)
 
 
 def make_tracker():
@@ -69,16 +69,7 @@ def measure(rounds: int = ROUNDS) -> dict:
     torch.set_num_threads(1)
     tracker = make_tracker()
     seq = load_sequence()
-    unprofiled(tracker, seq)  # warm-up (allocator, caches)
-    profiled(tracker, seq)    # warm-up (one-time imports of the dispatch machinery)
-    ratios, base, prof = [], [], []
-    doc = None
-    for _ in range(rounds):
-        b = unprofiled(tracker, seq)
-        p, doc = profiled(tracker, seq)
-        base.append(b)
-        prof.append(p)
-        ratios.append(p / b)
+    ratios, base, prof, doc = alternate(unprofiled, profiled, tracker, seq, rounds)
     rates = {n["name"]: [round(c, 3) for c in n["mean_count"]] for n in doc["neurons"] if n["branch"] == "search"}
     return {"tracker": "spikingjelly_tracker.py:create_tracker", "frames": len(seq.frames), "rounds": rounds,
             "ratio_median": statistics.median(ratios), "ratios": ratios, "unprofiled_s": base, "profiled_s": prof,

@@ -39,7 +39,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 
 from bench.errors import ConfigError, DataError
-from bench.io import atomic_write_text, read_text_file
+from bench.io import atomic_write_text, read_json, read_text_file
 from bench.metrics.regions import Region, format_region, parse_region
 
 #: The toolkit's own stacks (vot-toolkit 0.9.0 ``stack/vot2020/shortterm.yaml`` and
@@ -185,11 +185,7 @@ def load_setup(workspace: str | os.PathLike) -> dict:
         raise ConfigError(f"{ws}: no such workspace folder; run `bench vot setup --workspace {ws} ...` first")
     if not f.is_file():
         raise ConfigError(f"{ws}: no {SETUP_FILE}; run `bench vot setup --workspace {ws} ...` first")
-    text = read_text(f, ConfigError)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{f}:{e.lineno}: not valid JSON ({e.msg})") from None
+    doc = read_json(f, ConfigError)
     if not isinstance(doc, dict):
         raise ConfigError(f"{f}: expected a JSON object, found {_kind(doc)}")
     for key in ("tracker", "tracker_id", "stack", "label"):
@@ -233,15 +229,20 @@ def _plain_name(name: str) -> bool:
     return bool(name) and name not in (".", "..") and "/" not in name and "\\" not in name and "\0" not in name
 
 
-def read_anchors(path: str | os.PathLike, length: int | None = None) -> list[float]:
-    """``anchor.value``: one number per frame (``1`` forward, ``-1`` backward, ``0`` none)."""
-    p = Path(path)
+def _read_numbers(p: Path) -> list[float]:
+    """A per-frame file of whitespace-separated numbers; a token that is none names the file."""
     vals = read_text(p).split()
     try:
-        anchors = [float(v) for v in vals]
+        return [float(v) for v in vals]
     except ValueError:
         bad = next(v for v in vals if not _is_number(v))
         raise DataError(f"{p}: not a number list ({bad[:20]!r})") from None
+
+
+def read_anchors(path: str | os.PathLike, length: int | None = None) -> list[float]:
+    """``anchor.value``: one number per frame (``1`` forward, ``-1`` backward, ``0`` none)."""
+    p = Path(path)
+    anchors = _read_numbers(p)
     if length is not None and len(anchors) != length:
         raise DataError(f"{p}: {len(anchors)} values for {length} frames")
     return anchors
@@ -258,12 +259,7 @@ def _is_number(v: str) -> bool:
 def read_int_list(path: str | os.PathLike) -> np.ndarray:
     """A per-frame tag/label file: one integer (or integral number) per frame."""
     p = Path(path)
-    vals = read_text(p).split()
-    try:
-        nums = [float(v) for v in vals]
-    except ValueError:
-        bad = next(v for v in vals if not _is_number(v))
-        raise DataError(f"{p}: not a number list ({bad[:20]!r})") from None
+    nums = _read_numbers(p)
     if not all(np.isfinite(nums)):
         raise DataError(f"{p}: values must be finite numbers")
     return np.array([int(v) for v in nums], dtype=np.int64)
