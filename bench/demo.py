@@ -32,7 +32,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError, ResultsError
+from bench.core.errors import ConfigError, DataError, ResultsError
 from bench.native_logs import native_stderr_captured, quiet_native_logs
 
 #: video containers we write, with the FourCC that OpenCV's pip wheels can encode into them
@@ -129,7 +129,7 @@ class VideoSource:
 
 def parse_init(text: str, source: str = "--init") -> Box:
     """``"x,y,w,h"`` (commas, spaces or tabs) -> four floats; anything else is a one-line error."""
-    from bench.io import parse_boxes
+    from bench.core.io import parse_boxes
 
     try:
         rows = parse_boxes(text, source, columns=4)
@@ -142,7 +142,7 @@ def parse_init(text: str, source: str = "--init") -> Box:
 
 def read_init_file(path: str | os.PathLike) -> Box:
     """The first box of a file: a one-box file, or a ground-truth / raw-results file (its first line)."""
-    from bench.io import load_boxes
+    from bench.core.io import load_boxes
 
     path = Path(path)
     boxes = load_boxes(path)
@@ -255,7 +255,7 @@ def plan_outputs(video: str | os.PathLike, tracker: str, out: str | os.PathLike 
     same file. ``extra_outputs`` (flag -> path, such as ``--json``) are checked along with them.
     Nothing is written here, not even a folder.
     """
-    from bench.commands._common import check_outputs
+    from bench.core.paths import check_outputs
 
     out_path, default_boxes = default_outputs(video, tracker, None if out is None else str(out))
     boxes_path = Path(boxes) if boxes else default_boxes
@@ -527,7 +527,7 @@ def track_video(tracker, video: str | os.PathLike, init: Sequence[float] | None,
     """
     from tqdm.auto import tqdm
 
-    from bench.io import format_boxes
+    from bench.core.io import format_boxes
 
     if max_frames is not None and max_frames < 1:
         raise ConfigError(f"--max-frames must be a positive number of frames, got {max_frames}")

@@ -20,7 +20,6 @@ folder (:class:`RunLock`).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import os
 import shutil
@@ -30,8 +29,9 @@ from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from bench.errors import DataError, ResultsError
-from bench.io import _FILE_MODE, atomic_write_json, atomic_write_text, format_boxes, load_boxes, read_json
+from bench.core.errors import DataError, ResultsError
+from bench.core.hashing import config_hash, result_identity  # noqa: F401  (config_hash: the store's API)
+from bench.core.io import _FILE_MODE, atomic_write_json, atomic_write_text, format_boxes, load_boxes, read_json
 
 MANIFEST = "run.json"
 
@@ -40,19 +40,6 @@ def code_version() -> str:
     from bench import __version__
 
     return __version__
-
-
-#: config keys that do not change results (a moved checkpoint file keeps its sha256)
-_INFORMATIONAL = ("checkpoint", "trust_checkpoint", "threads")
-
-
-def _identity(config: dict) -> dict:
-    return {k: v for k, v in config.items() if k not in _INFORMATIONAL}
-
-
-def config_hash(config: dict) -> str:
-    """Stable hash of the parts of a run configuration that determine its results."""
-    return hashlib.sha256(json.dumps(_identity(config), sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
 def safe_name(name: str) -> str:
@@ -192,7 +179,7 @@ class RunFolder:
             # there is nothing to mix, so the new configuration takes the folder over
             atomic_write_json(self.manifest_path, new)
             return new
-        before, now = _identity(old["config"]), _identity(config)
+        before, now = result_identity(old["config"]), result_identity(config)
         diff = sorted(k for k in set(before) | set(now) if before.get(k) != now.get(k))
         raise ResultsError(
             f"{self.manifest_path}: these results come from a different configuration "

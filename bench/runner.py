@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError, ResultsError
+from bench.core.errors import ConfigError, DataError, ResultsError
 from bench.results import ResultsStore, RunFolder, config_hash, tracking_time
 
 #: a callback invoked after every frame with the number of frames just done (progress bars)
@@ -38,6 +38,9 @@ class RunSpec:
     dtype: str = "float32"
     max_frames: int | None = None
     threads: int | None = None
+    #: opt-in fast numerics (trackers that offer them, e.g. SpikeTrack ``fast=True``); recorded in the
+    #: configuration only when set, so fast results never share a run folder with default ones
+    fast: bool = False
     #: write into the run's ``--overwrite`` staging folder (not part of the configuration)
     staging: bool = False
 
@@ -71,14 +74,17 @@ class RunSpec:
             torch.set_num_threads(self.threads)
 
         return trackers.create_tracker(self.tracker, checkpoint=self.checkpoint, device=self.device,
-                                       dtype=self.dtype, trust_checkpoint=self.trust_checkpoint)
+                                       dtype=self.dtype, trust_checkpoint=self.trust_checkpoint,
+                                       **({"fast": True} if self.fast else {}))
 
     def config(self) -> dict:
-        from trackers.checkpoint import file_sha256
+        from bench.core.hashing import file_sha256
 
         cfg = {k: v for k, v in asdict(self).items() if k not in ("results", "run_name", "root", "staging")}
+        if not self.fast:
+            del cfg["fast"]  # default numerics: configurations written before the option stay equal
         if self.checkpoint and not Path(self.checkpoint).is_file():
-            from bench.errors import CheckpointError
+            from bench.core.errors import CheckpointError
 
             raise CheckpointError(f"{self.checkpoint}: checkpoint not found")
         cfg["checkpoint_sha256"] = file_sha256(self.checkpoint) if self.checkpoint else None

@@ -8,20 +8,21 @@
   sequence at the archive root, every frame ``x,y,w,h`` comma separated.
 
 Both accept this suite's store (``<seq>.txt`` + ``<seq>_time.txt``) or the GOT-10k layout as input.
-Boxes are written with :func:`bench.io.format_boxes` (exact round trip); the zip is written atomically.
+Boxes are written with :func:`bench.core.io.format_boxes` (exact round trip); the zip is written atomically.
 """
 from __future__ import annotations
 
 import io
 import zipfile
 from pathlib import Path
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import numpy as np
 
-from bench.errors import ResultsError
+from bench.core.errors import ConfigError, ResultsError
 from bench.evaluation import TrackerResults, read_box_files
-from bench.io import atomic_write_bytes, format_boxes, load_boxes
+from bench.core.io import atomic_write_bytes, format_boxes, load_boxes
 
 GOT10K_TEST_SEQUENCES = 180
 TRACKINGNET_TEST_SEQUENCES = 511
@@ -102,8 +103,38 @@ def trackingnet_zip(tracker: TrackerResults, out: str | Path, expected: Iterable
 
 def read_zip_boxes(path: str | Path) -> dict[str, np.ndarray]:
     """Boxes per archive member (for checking a written zip)."""
-    from bench.io import parse_boxes
+    from bench.core.io import parse_boxes
 
     with zipfile.ZipFile(path) as zf:
         return {m: parse_boxes(zf.read(m).decode(), f"{path}:{m}", columns=None) for m in zf.namelist()}
 
+
+
+@dataclass(frozen=True)
+class SubmissionFormat:
+    """A server's upload format: the zip writer, the adapter's split the server scores, its size."""
+
+    write: Callable[..., Path]
+    test_split: str
+    test_sequences: int
+    times: bool = False   # the writer takes ``require_times`` (per-frame times for the FPS column)
+
+
+#: ``Benchmark.submission`` -> format
+FORMATS: dict[str, SubmissionFormat] = {
+    "got10k": SubmissionFormat(got10k_zip, "test", GOT10K_TEST_SEQUENCES, times=True),
+    "trackingnet": SubmissionFormat(trackingnet_zip, "TEST", TRACKINGNET_TEST_SEQUENCES),
+}
+
+
+def submission_format(dataset: str) -> tuple[str, SubmissionFormat]:
+    """The benchmark record's name and upload format of ``dataset`` (any alias); ConfigError when its
+    test split is not scored by a server."""
+    import datasets
+
+    b = datasets.benchmark_info(dataset)
+    if b.submission is None or b.submission not in FORMATS:
+        servers = ", ".join(x.name for x in datasets.benchmarks() if x.submission in FORMATS)
+        raise ConfigError(f"--dataset {dataset}: {b.display_name} results are scored locally (bench evaluate), "
+                          f"not by a server; submissions exist for: {servers}")
+    return b.name, FORMATS[b.submission]

@@ -11,7 +11,7 @@ elimination keeps a fixed number of tokens):
 - ``track``: one full ``Tracker.track`` call in the steady state (after 2N frames, so N+1 templates for
   ODTrack/SSTrack), i.e. cropping + normalisation + forward + decoding + the template-memory update.
 
-Each result's ``extra_info`` holds thop-convention and exact GMACs (``trackers.vit.count_macs``) for the
+Each result's ``extra_info`` holds thop-convention and exact GMACs (``bench.efficiency.model_macs.count_macs``) for the
 same number of templates, and ``ratio_vs_baseline``: the fastest round divided by the fastest OSTrack-256
 forward measured in the same run (timed assertions are never made).
 """
@@ -25,7 +25,7 @@ import pytest
 import torch
 
 import trackers
-from trackers.vit import count_macs
+from bench.efficiency.model_macs import count_macs
 
 NAMES = ["ostrack_256", "ostrack_384", "odtrack_b256", "odtrack_b384", "sstrack_b256", "sstrack_b384"]
 BASELINE = "ostrack_256"

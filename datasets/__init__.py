@@ -11,10 +11,11 @@ import importlib
 import pkgutil
 from typing import Any
 
-from bench.config import dataset_root, env_var_for
-from bench.errors import ConfigError
+from bench.core.config import dataset_root, env_var_for
+from bench.core.errors import ConfigError
 from datasets.base import Dataset, FileFrames, Sequence, prefetch
-from datasets.registry import DATASETS, register_dataset
+from bench.core.benchmark import Benchmark
+from datasets.registry import DATASETS, benchmark_info, benchmarks, find_benchmark, register_dataset
 
 # Every module of this package registers its adapters on import.
 for _m in pkgutil.iter_modules(__path__):
@@ -42,4 +43,4 @@ def list_datasets(**filters: Any) -> list[str]:
 
 
 __all__ = ["Dataset", "Sequence", "FileFrames", "prefetch", "create_dataset", "list_datasets",
-           "DATASETS", "register_dataset"]
+           "DATASETS", "register_dataset", "Benchmark", "benchmark_info", "find_benchmark", "benchmarks"]

@@ -18,7 +18,7 @@ from typing import Iterable
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 from datasets.base import decode_image, decode_text
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png")

@@ -17,9 +17,10 @@ from typing import Any, Iterator, Protocol, Sequence as Seq
 
 import numpy as np
 
-from bench.errors import DataError, UnknownNameError
-from bench.io import decode_text, read_text_file  # noqa: F401  (the adapters take them from here)
-from bench.registry import normalise_name
+from bench.core.benchmark import Benchmark
+from bench.core.errors import DataError, UnknownNameError
+from bench.core.io import decode_text, read_text_file  # noqa: F401  (the adapters take them from here)
+from bench.core.registry import normalise_name
 
 
 class FrameSource(Protocol):
@@ -171,10 +172,26 @@ class Dataset(abc.ABC):
     """A benchmark split: sequence names known up front, sequences loaded on demand."""
 
     name: str = ""
-    #: protocol used by the benchmark's own authors (see ``bench list protocols``)
-    default_protocol: str = "pytracking"
-    #: the dataset string the metrics use for their benchmark-specific branches (``otb``, ``lasot``, ...)
-    dataset_mode: str = "otb"
+
+    @property
+    def benchmark(self) -> Benchmark | None:
+        """The record registered for this dataset's name (None for an adapter registered without one)."""
+        from datasets.registry import declared_benchmark
+
+        return declared_benchmark(self.name)
+
+    # A subclass that registers no record may set these two as class attributes instead.
+    @property
+    def default_protocol(self) -> str:
+        """Protocol used by the benchmark's own authors (see ``bench list protocols``)."""
+        b = self.benchmark
+        return b.default_protocol if b is not None else "pytracking"
+
+    @property
+    def dataset_mode(self) -> str:
+        """The dataset string the metrics branch on (``otb``, ``lasot``, ...): the record's toolkit mode."""
+        b = self.benchmark
+        return b.toolkit_mode if b is not None else "otb"
 
     @abc.abstractmethod
     def names(self) -> list[str]:

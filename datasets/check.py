@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 from datasets.archive import ZipFrames
 from datasets.base import Dataset, EmptyFrames, FileFrames, Sequence, decode_image
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.io import load_boxes
+from bench.core.io import load_boxes
 from datasets.base import Dataset, PathListFrames, Sequence, numbered_files, read_text_file
+from datasets.otb import otb_benchmark
 from datasets.registry import register_dataset
 
 DEMO_ROOT = Path(__file__).parent / "data" / "otb_demo"
@@ -20,8 +21,6 @@ DEMO_SEQUENCES = ("Crossing", "Couple", "Football1")
 
 class DemoDataset(Dataset):
     name = "demo"
-    default_protocol = "otb-toolkit"
-    dataset_mode = "otb"
 
     def __init__(self, root: Path = DEMO_ROOT):
         self.root = Path(root)
@@ -44,7 +43,10 @@ class DemoDataset(Dataset):
                         extra={"annotation": str(gt_path)})
 
 
-@register_dataset("demo", needs_root=False,
-                  description="embedded demo: OTB-100 Crossing, Couple, Football1 (334 frames, shipped)")
+DEMO_BENCHMARK = otb_benchmark("demo", "demo",
+                               "embedded demo: OTB-100 Crossing, Couple, Football1 (334 frames, shipped)")
+
+
+@register_dataset("demo", benchmark=DEMO_BENCHMARK, needs_root=False)
 def _demo(root=None, split=None, annotations=None, **kwargs) -> Dataset:
     return DemoDataset(Path(root) if root else DEMO_ROOT)

@@ -9,14 +9,14 @@ sequence missing from the zips gives "file not found" for its ``groundtruth.txt`
 """
 from __future__ import annotations
 
-import configparser
 import os
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError
-from bench.io import parse_boxes
+from bench.core.benchmark import Benchmark
+from bench.core.errors import ConfigError, DataError
+from bench.core.io import parse_boxes, parse_ini
 from datasets.archive import ZipArchive, ZipFrames, numeric_key, open_archive
 from datasets.base import (Dataset, PathListFrames, Sequence, fit_length, parse_flags, read_name_list,
                            read_text_file)
@@ -30,20 +30,7 @@ IMAGE_EXTS = (".jpg", ".jpeg", ".png")
 def parse_meta(text: str, source: str = "meta_info.ini") -> dict:
     """``meta_info.ini``: a ``[METAINFO]`` section of ``key: value`` lines. Anything configparser
     refuses (no section header, a duplicate key, a line without ``:``) -> DataError naming ``source:line``."""
-    parser = configparser.ConfigParser(interpolation=None, strict=True)
-    parser.optionxform = str  # keys as written
-    try:
-        parser.read_string(text, source)
-    except configparser.MissingSectionHeaderError as e:
-        raise DataError(f"{source}:{e.lineno}: no [METAINFO] section header before this line") from None
-    except configparser.ParsingError as e:
-        line = e.errors[0][0] if getattr(e, "errors", None) else "?"
-        raise DataError(f"{source}:{line}: not a 'key: value' line of an ini file") from None
-    except (configparser.DuplicateOptionError, configparser.DuplicateSectionError) as e:
-        what = f"key {e.option!r}" if isinstance(e, configparser.DuplicateOptionError) else f"section [{e.section}]"
-        raise DataError(f"{source}:{e.lineno}: duplicate {what}") from None
-    except configparser.Error as e:
-        raise DataError(f"{source}: malformed ini file ({' '.join(str(e).split())[:80]})") from None
+    parser = parse_ini(text, source, DataError, raw=True)
     if not parser.has_section("METAINFO"):
         raise DataError(f"{source}: no [METAINFO] section")
     meta: dict = dict(parser["METAINFO"])
@@ -64,10 +51,16 @@ def pad_first_box(gt: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+GOT10K_BENCHMARK = Benchmark(
+    name="got10k", display_name="GOT-10k", toolkit_mode="got10k",
+    # got10k toolkit ExperimentGOT10k on val; the test split is scored by the server (``bench submit``)
+    default_protocol="got10k-val", submission="got10k",
+    description="GOT-10k train/val/test (folders or the released zips); test has only first boxes",
+    aliases=("got10k_test", "got10k_val"))
+
+
 class GOT10kDataset(Dataset):
     name = "got10k"
-    default_protocol = "got10k-val"
-    dataset_mode = "got10k"
 
     def __init__(self, root: Path, split: str | None = None, annotations: Path | None = None):
         self.split = (split or "val").lower()
@@ -164,8 +157,6 @@ class GOT10kDataset(Dataset):
                         gt_path=gt_path, gt_lines=range(1, n_rows + 1) if self.split == "test" else None)
 
 
-@register_dataset("got10k", needs_root=True, splits=list(SPLITS), dataset_mode="got10k",
-                  default_protocol="got10k-val",
-                  description="GOT-10k train/val/test (folders or the released zips); test has only first boxes")
+@register_dataset("got10k", benchmark=GOT10K_BENCHMARK, needs_root=True, splits=list(SPLITS))
 def _got10k(root=None, split=None, annotations=None, **kw) -> Dataset:
     return GOT10kDataset(root, split, annotations)

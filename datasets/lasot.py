@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from bench.errors import BenchError, ConfigError, DataError
-from bench.io import load_boxes, load_many_boxes, read_many_bytes
+from bench.core.benchmark import Benchmark
+from bench.core.errors import BenchError, ConfigError, DataError
+from bench.core.io import load_boxes, load_many_boxes, read_many_bytes
 from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, attribute_names, decode_text,
                            fit_length, load_frame_flags, read_name_list)
 from datasets.registry import register_dataset
@@ -102,8 +103,26 @@ LASOT_TEST = [f"{c}-{k}" for line in _TEST.strip().splitlines() for c, *ks in [l
 LASOT_EXT_CLASSES = ("atv badminton cosplay dancingshoe footbag frisbee jianzi lantern misc opossum paddle "
                      "raccoon rhino skatingshoe wingsuit").split()
 LASOT_EXT = [f"{c}-{k}" for c in LASOT_EXT_CLASSES for k in range(1, 11)]
-#: LaSOT toolkit attribute order of ``annos/att/<seq>.txt``
-LASOT_ATTRIBUTES = ("IV", "POC", "DEF", "MB", "CM", "ROT", "BC", "VC", "SV", "FOC", "FM", "OV", "LR", "ARC")
+#: LaSOT's 14 attributes in the column order of ``annos/att/<seq>.txt``: the ``att_name`` list of the LaSOT
+#: MATLAB toolkit (HengLan/LaSOT_Evaluation_Toolkit); LaSOT_ext is annotated with the same table.
+ATTRIBUTES = (("IV", "Illumination Variation"), ("POC", "Partial Occlusion"), ("DEF", "Deformation"),
+              ("MB", "Motion Blur"), ("CM", "Camera Motion"), ("ROT", "Rotation"), ("BC", "Background Clutter"),
+              ("VC", "Viewpoint Change"), ("SV", "Scale Variation"), ("FOC", "Full Occlusion"),
+              ("FM", "Fast Motion"), ("OV", "Out-of-View"), ("LR", "Low Resolution"),
+              ("ARC", "Aspect Ratio Change"))
+LASOT_ATTRIBUTES = tuple(code for code, _ in ATTRIBUTES)
+
+LASOT_BENCHMARK = Benchmark(
+    name="lasot", display_name="LaSOT", toolkit_mode="lasot",
+    default_protocol="lasot-toolkit",   # LaSOT MATLAB toolkit (HengLan/LaSOT_Evaluation_Toolkit)
+    description="LaSOT: 280 test sequences (protocol II), train = the other 1,120",
+    attributes=ATTRIBUTES, attribute_family="lasot")
+LASOT_EXT_BENCHMARK = Benchmark(
+    name="lasot_ext", display_name="LaSOT_ext", toolkit_mode="lasot_extension_subset",
+    default_protocol="lasot-toolkit",   # LaSOT_ext is scored with the same toolkit
+    description="LaSOT_ext: 150 sequences of 15 new classes",
+    attributes=ATTRIBUTES, attribute_family="lasot",
+    aliases=("lasot_extension_subset", "lasot_extension", "lasot_ext_sub"))
 
 
 def language_of(data: bytes, source: str) -> str:
@@ -175,8 +194,6 @@ def _many_binary_flags(paths: list[str]) -> list[np.ndarray] | None:
 
 class LaSOTDataset(Dataset):
     name = "lasot"
-    default_protocol = "lasot-toolkit"
-    dataset_mode = "lasot"
     splits = ("test", "train", "all")
 
     def __init__(self, root: Path | None = None, split: str | None = None, annotations: Path | None = None):
@@ -322,7 +339,6 @@ class LaSOTDataset(Dataset):
 
 class LaSOTExtDataset(LaSOTDataset):
     name = "lasot_ext"
-    dataset_mode = "lasot_extension_subset"
     splits = ("test",)
 
     toolkit_list_file = None  # the toolkit's testing_set.txt lists LaSOT's 280, not these
@@ -335,14 +351,11 @@ class LaSOTExtDataset(LaSOTDataset):
         return ext or on_disk
 
 
-@register_dataset("lasot", needs_root=True, splits=["test", "train", "all"], dataset_mode="lasot",
-                  default_protocol="lasot-toolkit",
-                  description="LaSOT: 280 test sequences (protocol II), train = the other 1,120")
+@register_dataset("lasot", benchmark=LASOT_BENCHMARK, needs_root=True, splits=["test", "train", "all"])
 def _lasot(root=None, split=None, annotations=None, **kw) -> Dataset:
     return LaSOTDataset(root, split, annotations)
 
 
-@register_dataset("lasot_ext", needs_root=True, splits=["test"], dataset_mode="lasot_extension_subset",
-                  default_protocol="lasot-toolkit", description="LaSOT_ext: 150 sequences of 15 new classes")
+@register_dataset("lasot_ext", benchmark=LASOT_EXT_BENCHMARK, needs_root=True, splits=["test"])
 def _lasot_ext(root=None, split=None, annotations=None, **kw) -> Dataset:
     return LaSOTExtDataset(root, split, annotations)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError
-from bench.io import load_boxes
+from bench.core.benchmark import Benchmark
+from bench.core.errors import ConfigError, DataError
+from bench.core.io import load_boxes
 from datasets.base import Dataset, PathListFrames, Sequence, numbered_files, read_text_file
 from datasets.registry import register_dataset
 
@@ -55,10 +56,15 @@ def align_to_frames(rows: np.ndarray, n_frames: int) -> np.ndarray:
     return rows
 
 
+NFS_BENCHMARK = Benchmark(
+    name="nfs", display_name="NfS", toolkit_mode="nfs",
+    default_protocol="otb-toolkit",   # NfS was benchmarked with the OTB toolkit
+    description="Need for Speed, 30 fps: 100 sequences (original or pytracking layout)",
+    aliases=("nfs30", "nfs_30fps"))
+
+
 class NfSDataset(Dataset):
     name = "nfs"
-    default_protocol = "otb-toolkit"
-    dataset_mode = "nfs"
 
     def __init__(self, root: Path, split: str | None = None, annotations: Path | None = None):
         if split not in (None, "30", "30fps", "test"):
@@ -105,8 +111,7 @@ class NfSDataset(Dataset):
                                "annotation": str(path)}, gt_path=str(path), gt_lines=lines.tolist())
 
 
-@register_dataset("nfs", needs_root=True, splits=["30fps"], split_aliases={"30": "30fps", "test": "30fps"},
-                  dataset_mode="nfs", default_protocol="otb-toolkit",
-                  description="Need for Speed, 30 fps: 100 sequences (original or pytracking layout)")
+@register_dataset("nfs", benchmark=NFS_BENCHMARK, needs_root=True, splits=["30fps"],
+                  split_aliases={"30": "30fps", "test": "30fps"})
 def _nfs(root=None, split=None, annotations=None, **kw) -> Dataset:
     return NfSDataset(root, split, annotations)

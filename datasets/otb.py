@@ -9,7 +9,7 @@ Layout (as downloaded from the OTB site): ``<root>/<Seq>/img/0001.jpg`` and
 * Board has 5-digit frame names (frames are picked by number, not by a fixed padding);
 * two-target folders: Jogging -> Jogging_1/Jogging_2, Skating2 -> Skating2_1/Skating2_2 from
   ``groundtruth_rect.1/.2.txt`` on the same images; Human4 -> Human4_2 (the ``.1`` file is empty);
-* delimiters: commas, tabs or spaces, all read by :func:`bench.io.load_boxes`.
+* delimiters: commas, tabs or spaces, all read by :func:`bench.core.io.load_boxes`.
 
 ``annotations=DIR`` reads the official toolkit's ``anno_TB100/<name>.txt`` (names in mixed case,
 ``Human4.2.txt``, ``jogging-1.txt``) with the same ranges: 100 targets, 59,035 boxes.
@@ -20,11 +20,33 @@ import os
 from pathlib import Path
 
 
-from bench.config import dataset_root
-from bench.errors import ConfigError, DataError
-from bench.io import load_boxes
+from bench.core.benchmark import Benchmark
+from bench.core.config import dataset_root
+from bench.core.errors import ConfigError, DataError
+from bench.core.io import load_boxes
 from datasets.base import Dataset, EmptyFrames, PathListFrames, Sequence, numbered_files
 from datasets.registry import register_dataset
+
+#: OTB's 11 attributes, in the order of ``attr_desc.txt`` of the OTB toolkit (Wu et al., TPAMI 2015).
+ATTRIBUTES = (("IV", "Illumination Variation"), ("SV", "Scale Variation"), ("OCC", "Occlusion"),
+              ("DEF", "Deformation"), ("MB", "Motion Blur"), ("FM", "Fast Motion"), ("IPR", "In-Plane Rotation"),
+              ("OPR", "Out-of-Plane Rotation"), ("OV", "Out-of-View"), ("BC", "Background Clutters"),
+              ("LR", "Low Resolution"))
+
+
+def otb_benchmark(name: str, display_name: str, description: str, aliases: tuple[str, ...] = ()) -> Benchmark:
+    """The record of OTB-100 or a subset (the demo's too): the OTB MATLAB toolkit scores them all."""
+    return Benchmark(name=name, display_name=display_name, toolkit_mode="otb",
+                     default_protocol="otb-toolkit",   # OTB MATLAB toolkit (the code LaSOT's derives from)
+                     description=description, attributes=ATTRIBUTES, attribute_family="otb", aliases=aliases)
+
+
+OTB100_BENCHMARK = otb_benchmark("otb100", "OTB100", "OTB-100 (OTB-2015), 100 targets with the official frame ranges",
+                                 aliases=("otb", "otb2015", "tb100"))
+OTB50_BENCHMARK = otb_benchmark("otb50", "OTB50", "OTB-50 subset of OTB-100 (50 targets), read from the OTB-100 root",
+                                aliases=("tb50",))
+OTB2013_BENCHMARK = otb_benchmark("otb2013", "OTB2013", "OTB-2013 (CVPR13) 51 targets, read from the OTB-100 root",
+                                  aliases=("cvpr13",))
 
 # name -> OTB attributes (IV SV OCC DEF MB FM IPR OPR OV BC LR), from the toolkit's tb_100.txt.
 _OTB100 = """
@@ -161,8 +183,6 @@ class OTBDataset(Dataset):
     """OTB-100 or one of its subsets, from the dataset root or the toolkit's ``anno_TB100`` folder."""
 
     name = "otb100"
-    default_protocol = "otb-toolkit"
-    dataset_mode = "otb"
 
     def __init__(self, root: Path | None = None, split: str | None = None, annotations: Path | None = None,
                  name: str = "otb100"):
@@ -236,11 +256,6 @@ def _factory(name: str):
     return make
 
 
-register_dataset("otb100", needs_root=True, splits=list(SPLITS), dataset_mode="otb",
-                 default_protocol="otb-toolkit",
-                 description="OTB-100 (OTB-2015), 100 targets with the official frame ranges")(_factory("otb100"))
-register_dataset("otb50", needs_root=False, splits=["otb50"], dataset_mode="otb", default_protocol="otb-toolkit",
-                 description="OTB-50 subset of OTB-100 (50 targets), read from the OTB-100 root")(_factory("otb50"))
-register_dataset("otb2013", needs_root=False, splits=["otb2013"], dataset_mode="otb",
-                 default_protocol="otb-toolkit",
-                 description="OTB-2013 (CVPR13) 51 targets, read from the OTB-100 root")(_factory("otb2013"))
+register_dataset("otb100", benchmark=OTB100_BENCHMARK, needs_root=True, splits=list(SPLITS))(_factory("otb100"))
+register_dataset("otb50", benchmark=OTB50_BENCHMARK, needs_root=False, splits=["otb50"])(_factory("otb50"))
+register_dataset("otb2013", benchmark=OTB2013_BENCHMARK, needs_root=False, splits=["otb2013"])(_factory("otb2013"))

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError
-from bench.io import load_boxes
+from bench.core.benchmark import Benchmark
+from bench.core.errors import ConfigError, DataError
+from bench.core.io import load_boxes
 from datasets.base import (Dataset, EmptyFrames, PathListFrames, Sequence, load_attribute_flags,
                            load_frame_flags, read_name_list, read_text_file)
 from datasets.lasot import toolkit_annos, toolkit_list
@@ -27,14 +28,27 @@ from datasets.registry import register_dataset
 
 LIST_FILE = "TNL2K_testing_set.txt"
 IMAGE_EXTS = (".png", ".jpg", ".jpeg")
-#: ``att/<seq>_attribute.txt`` holds this many 0/1 flags (kept as a list: the toolkit names none)
-N_FLAGS = 17
+#: TNL2K's 17 attributes in the order of the 0/1 lines of ``att/<seq>_attribute.txt``: the ``att_name``
+#: list of the TNL2K MATLAB toolkit (TNL2K_evaluation_toolkit, derived from LaSOT's). The adapter keeps the
+#: flags as a list (``tnl2k_flags``); the metrics map them through this table.
+ATTRIBUTES = (("CM", "Camera Motion"), ("ROT", "Rotation"), ("DEF", "Deformation"), ("FOC", "Full Occlusion"),
+              ("IV", "Illumination Variation"), ("OV", "Out-of-View"), ("POC", "Partial Occlusion"),
+              ("VC", "Viewpoint Change"), ("SV", "Scale Variation"), ("BC", "Background Clutter"),
+              ("MB", "Motion Blur"), ("ARC", "Aspect Ratio Change"), ("LR", "Low Resolution"),
+              ("FM", "Fast Motion"), ("AS", "Adversarial Samples"), ("TC", "Thermal Crossover"),
+              ("MS", "Modality Switch"))
+N_FLAGS = len(ATTRIBUTES)
+
+TNL2K_BENCHMARK = Benchmark(
+    name="tnl2k", display_name="TNL2K", toolkit_mode="tnl2k",
+    # TNL2K_evaluation_toolkit = the LaSOT MATLAB code on TNL2K's annotations
+    default_protocol="lasot-toolkit",
+    description="TNL2K test: 700 sequences with language descriptions",
+    attributes=ATTRIBUTES, attribute_family="tnl2k")
 
 
 class TNL2KDataset(Dataset):
     name = "tnl2k"
-    default_protocol = "lasot-toolkit"
-    dataset_mode = "tnl2k"
 
     def __init__(self, root: Path | None = None, split: str | None = None, annotations: Path | None = None):
         if split not in (None, "test"):
@@ -91,7 +105,6 @@ class TNL2KDataset(Dataset):
                         extra={"annotation": str(d / "groundtruth.txt")}, gt_path=str(d / "groundtruth.txt"))
 
 
-@register_dataset("tnl2k", needs_root=True, splits=["test"], dataset_mode="tnl2k", default_protocol="lasot-toolkit",
-                  description="TNL2K test: 700 sequences with language descriptions")
+@register_dataset("tnl2k", benchmark=TNL2K_BENCHMARK, needs_root=True, splits=["test"])
 def _tnl2k(root=None, split=None, annotations=None, **kw) -> Dataset:
     return TNL2KDataset(root, split, annotations)

@@ -11,8 +11,9 @@ import os
 from pathlib import Path
 
 
-from bench.errors import ConfigError, DataError
-from bench.io import load_boxes
+from bench.core.benchmark import Benchmark
+from bench.core.errors import ConfigError, DataError
+from bench.core.io import load_boxes
 from datasets.archive import ZipArchive, ZipFrames, numeric_key
 from datasets.base import Dataset, PathListFrames, Sequence
 from datasets.got10k import pad_first_box
@@ -33,10 +34,15 @@ def _chunks_for(split: str | None) -> list[str]:
     raise ConfigError(f"trackingnet: unknown split {split!r}; valid splits: {', '.join(CHUNKS)}, TRAIN (all 12)")
 
 
+TRACKINGNET_BENCHMARK = Benchmark(
+    name="trackingnet", display_name="TrackingNet", toolkit_mode="trackingnet",
+    # TrackingNet devkit metrics.py; the TEST split is scored by the server (``bench submit``)
+    default_protocol="trackingnet-devkit", submission="trackingnet",
+    description="TrackingNet TEST (511) and TRAIN_0..11, frames or per-video zips read in place")
+
+
 class TrackingNetDataset(Dataset):
     name = "trackingnet"
-    default_protocol = "trackingnet-devkit"
-    dataset_mode = "trackingnet"
 
     def __init__(self, root: Path, split: str | None = None, annotations: Path | None = None):
         self.root = Path(annotations or root)
@@ -85,8 +91,6 @@ class TrackingNetDataset(Dataset):
                         gt_lines=range(1, n_rows + 1) if chunk == "TEST" else None)
 
 
-@register_dataset("trackingnet", needs_root=True, splits=CHUNKS + ["TRAIN"], dataset_mode="trackingnet",
-                  default_protocol="trackingnet-devkit",
-                  description="TrackingNet TEST (511) and TRAIN_0..11, frames or per-video zips read in place")
+@register_dataset("trackingnet", benchmark=TRACKINGNET_BENCHMARK, needs_root=True, splits=CHUNKS + ["TRAIN"])
 def _trackingnet(root=None, split=None, annotations=None, **kw) -> Dataset:
     return TrackingNetDataset(root, split, annotations)

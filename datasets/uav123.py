@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError
-from bench.io import load_boxes
+from bench.core.benchmark import Benchmark
+from bench.core.errors import ConfigError, DataError
+from bench.core.io import load_boxes
 from datasets.base import Dataset, EmptyFrames, PathListFrames, Sequence, attribute_names
 from datasets.registry import register_dataset
 
@@ -58,14 +59,27 @@ wakeboard10""".split()
 UAV123 = sorted(_WHOLE + list(SPLIT_RANGES))
 UAV20L = ("bike1 bird1 car1 car3 car6 car8 car9 car16 group1 group2 group3 person2 person4 person5 person7 "
           "person14 person17 person19 person20 uav1").split()
-#: order of the 12 flags in ``att/<seq>.txt``
-UAV_ATTRIBUTES = ("SV", "ARC", "LR", "FM", "FOC", "POC", "OV", "BC", "IV", "VC", "CM", "SOB")
+#: UAV123's 12 attributes in the order of the flags of ``att/<seq>.txt``: the UAV123 toolkit's ``attName``
+#: list (a modified OTB toolkit). UAV20L sequences carry the same table.
+ATTRIBUTES = (("SV", "Scale Variation"), ("ARC", "Aspect Ratio Change"), ("LR", "Low Resolution"),
+              ("FM", "Fast Motion"), ("FOC", "Full Occlusion"), ("POC", "Partial Occlusion"), ("OV", "Out-of-View"),
+              ("BC", "Background Clutter"), ("IV", "Illumination Variation"), ("VC", "Viewpoint Change"),
+              ("CM", "Camera Motion"), ("SOB", "Similar Object"))
+UAV_ATTRIBUTES = tuple(code for code, _ in ATTRIBUTES)
+
+UAV123_BENCHMARK = Benchmark(
+    name="uav123", display_name="UAV123", toolkit_mode="uav",
+    default_protocol="otb-toolkit",   # UAV123's toolkit is a modified OTB toolkit
+    description="UAV123: 123 aerial sequences (split videos as official frame ranges)",
+    attributes=ATTRIBUTES, attribute_family="uav", aliases=("uav",))
+UAV20L_BENCHMARK = Benchmark(
+    name="uav20l", display_name="UAV20L", toolkit_mode="uav", default_protocol="otb-toolkit",
+    description="UAV20L: 20 long aerial sequences (UAV123 folders, whole length)",
+    attributes=ATTRIBUTES, attribute_family="uav")
 
 
 class UAVDataset(Dataset):
     name = "uav123"
-    default_protocol = "otb-toolkit"
-    dataset_mode = "uav"
     version = "UAV123"
 
     def __init__(self, root: Path | None = None, split: str | None = None, annotations: Path | None = None):
@@ -127,15 +141,13 @@ class UAV20LDataset(UAVDataset):
     version = "UAV20L"
 
 
-@register_dataset("uav123", needs_root=True, splits=["test"], split_aliases={"uav123": "test"}, dataset_mode="uav",
-                  default_protocol="otb-toolkit",
-                  description="UAV123: 123 aerial sequences (split videos as official frame ranges)")
+@register_dataset("uav123", benchmark=UAV123_BENCHMARK, needs_root=True, splits=["test"],
+                  split_aliases={"uav123": "test"})
 def _uav123(root=None, split=None, annotations=None, **kw) -> Dataset:
     return UAVDataset(root, split, annotations)
 
 
-@register_dataset("uav20l", needs_root=True, splits=["test"], split_aliases={"uav20l": "test"}, dataset_mode="uav",
-                  default_protocol="otb-toolkit",
-                  description="UAV20L: 20 long aerial sequences (UAV123 folders, whole length)")
+@register_dataset("uav20l", benchmark=UAV20L_BENCHMARK, needs_root=True, splits=["test"],
+                  split_aliases={"uav20l": "test"})
 def _uav20l(root=None, split=None, annotations=None, **kw) -> Dataset:
     return UAV20LDataset(root, split, annotations)

@@ -7,7 +7,7 @@ camera_motion, illum_change, motion_change, size_change, occlusion), ``anchor.va
 ``sequence`` metadata file (``channels.color=color/%08d.jpg``, width, height, length, fps). Older
 VOT2018 copies keep the JPEGs next to ``groundtruth.txt``; both are found.
 
-``ground_truth`` holds each region's axis-aligned bounding box (:func:`bench.metrics.regions.region_to_box`),
+``ground_truth`` holds each region's axis-aligned bounding box (:func:`bench.core.regions.region_to_box`),
 ``extra['regions']`` the parsed regions themselves (polygons, masks) for the VOT overlaps, ``flags`` the
 tags and ``flags['anchor']``.
 """
@@ -18,12 +18,20 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError
+from bench.core.benchmark import Benchmark
+from bench.core.errors import ConfigError, DataError
 from datasets.base import (Dataset, PathListFrames, Sequence, load_frame_flags, numbered_files, read_name_list,
                            read_text_file)
 from datasets.registry import register_dataset
 
 TAG_EXTS = (".tag", ".label")
+
+VOT2018_BENCHMARK = Benchmark(
+    name="vot2018", display_name="VOT2018", toolkit_mode="vot", default_protocol="vot2018", results="vot",
+    description="VOT2018 short-term: 60 sequences, rotated-box polygons, per-frame tags")
+VOT2020_BENCHMARK = Benchmark(
+    name="vot2020", display_name="VOT2020", toolkit_mode="vot", default_protocol="vot2020", results="vot",
+    description="VOT2020 short-term: 60 sequences, RLE masks, anchors for multi-start")
 
 
 def parse_sequence_meta(path: Path) -> dict:
@@ -45,8 +53,6 @@ def parse_sequence_meta(path: Path) -> dict:
 
 class VOTDataset(Dataset):
     name = "vot2018"
-    default_protocol = "vot2018"
-    dataset_mode = "vot"
 
     def __init__(self, root: Path, split: str | None = None, annotations: Path | None = None):
         if split not in (None, "test", "baseline"):
@@ -80,7 +86,7 @@ class VOTDataset(Dataset):
         return [os.path.join(folder, "color", f"{i:08d}.jpg") for i in range(1, n + 1)]
 
     def load(self, name: str) -> Sequence:
-        from bench.metrics.regions import parse_regions, region_to_box  # imported on use: keeps `import datasets` light
+        from bench.core.regions import parse_regions, region_to_box  # imported on use: keeps `import datasets` light
 
         folder = self.root / name
         gt_path = folder / "groundtruth.txt"
@@ -105,18 +111,15 @@ class VOTDataset(Dataset):
 
 class VOT2020Dataset(VOTDataset):
     name = "vot2020"
-    default_protocol = "vot2020"
 
 
-@register_dataset("vot2018", needs_root=True, splits=["test"], split_aliases={"baseline": "test"}, dataset_mode="vot",
-                  default_protocol="vot2018",
-                  description="VOT2018 short-term: 60 sequences, rotated-box polygons, per-frame tags")
+@register_dataset("vot2018", benchmark=VOT2018_BENCHMARK, needs_root=True, splits=["test"],
+                  split_aliases={"baseline": "test"})
 def _vot2018(root=None, split=None, annotations=None, **kw) -> Dataset:
     return VOTDataset(root, split, annotations)
 
 
-@register_dataset("vot2020", needs_root=True, splits=["test"], split_aliases={"baseline": "test"}, dataset_mode="vot",
-                  default_protocol="vot2020",
-                  description="VOT2020 short-term: 60 sequences, RLE masks, anchors for multi-start")
+@register_dataset("vot2020", benchmark=VOT2020_BENCHMARK, needs_root=True, splits=["test"],
+                  split_aliases={"baseline": "test"})
 def _vot2020(root=None, split=None, annotations=None, **kw) -> Dataset:
     return VOT2020Dataset(root, split, annotations)

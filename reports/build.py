@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.io import atomic_write_json, atomic_write_text
+from bench.core.io import atomic_write_json, atomic_write_text
 from reports.model import ReportData, benchmark_label
 
 WORKBOOK = "report.xlsx"
@@ -27,6 +27,7 @@ def summary(data: ReportData) -> dict[str, Any]:
                            "energy_mj": p.value("energy_mj"), "energy_model": p.energy_model.get("model"),
                            "energy_by_model": {m: p.value(f"energy:{m}") for m in p.energy_by_model},
                            "neurobench": {k: p.value(k) for k in p.neurobench},
+                           "metrics": {k: p.metric(k) for k in p.metrics},
                            "random_weights": p.random_weights,
                            "firing_rate_unit": p.rate_unit if p.firing_rates else None, "fps": p.fps, "device": p.device,
                            "source": p.source}

@@ -4,7 +4,8 @@ Sheets: ``Leaderboard`` (trackers x benchmarks, protocol under every metric, eff
 ``<Bench> sequences`` (per-sequence scores), ``<Bench> attributes`` (attribute subsets),
 ``Firing rates`` (layers x time steps per branch, colour scale), ``Energy`` (breakdown per component),
 ``Energy models`` (every energy model's figure per tracker, search and amortised template parts),
-``NeuroBench`` (NeuroBench's metric set in its leaderboard's column order), ``Published`` (every
+``NeuroBench`` (NeuroBench's metric set in its leaderboard's column order), ``Efficiency metrics`` (every
+registered efficiency metric of ``profile.json["metrics"]``, read generically), ``Published`` (every
 published number with its source), ``About`` (what produced the report).
 
 A profile made with random weights is marked wherever it appears, and its weight-dependent figures
@@ -22,7 +23,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable
 
-from bench.io import atomic_write_bytes
+from bench.core.io import atomic_write_bytes
 from reports.model import EFFICIENCY, METRICS, NEUROBENCH, ReportData, benchmark_label, metric_label
 
 #: the Source cell of a measured row whose profile was made without trained weights
@@ -191,6 +192,7 @@ def write_workbook(data: ReportData, path: str | os.PathLike) -> Path:
     _energy(wb, data, used)
     _energy_models(wb, data, used)
     _neurobench(wb, data, used)
+    _efficiency_metrics(wb, data, used)
     _published(wb, data, used)
     _about(wb, data, used)
     buf = io.BytesIO()
@@ -442,6 +444,44 @@ def _neurobench(wb, data: ReportData, used: set[str]) -> None:
         sh.row(i, [i - 2, r["tracker"], *r["accuracy"], *r["values"],
                    "RANDOM: weight-dependent figures left out" if r["random_weights"] else "checkpoint"], fmts)
     sh.finish("C3")
+
+
+def efficiency_metric_columns(data: ReportData) -> list[tuple[str, str, str, str]]:
+    """``(name, unit, label, description)`` per column of the Efficiency metrics sheet: every metric of
+    every profile's ``profile.json["metrics"]``, first-seen order; one name stored with two units (files
+    of two suite versions) gets a column per unit, so a header never names the wrong unit."""
+    cols: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+    for p in data.profiles.values():
+        for name, m in p.metrics.items():
+            cols.setdefault((name, m["unit"]), (name, m["unit"], m["label"], m["description"]))
+    return list(cols.values())
+
+
+def _efficiency_metrics(wb, data: ReportData, used: set[str]) -> None:
+    """Tracker x efficiency metric, unit in the header; a metric without a value says why in a cell
+    comment; weight-dependent metrics of random-weights profiles are left out (EfficiencyProfile.metric)."""
+    from openpyxl.comments import Comment
+
+    cols = efficiency_metric_columns(data)
+    if not cols:
+        return
+    sh = _Sheet(wb, "Efficiency metrics", used)
+    sh.header(1, ["Tracker", *[f"{label} ({unit})" if unit else label for _, unit, label, _ in cols], "Weights"])
+    sh.header(2, ["profile.json['metrics'] key", *[name for name, *_ in cols], ""], italic=True)
+    for c, (_, _, _, desc) in enumerate(cols, 2):
+        if desc:
+            sh.ws.cell(row=1, column=c).comment = Comment(desc, "bench")
+    for i, (t, p) in enumerate(((t, p) for t, p in data.profiles.items() if p.metrics), 3):
+        vals = []
+        for c, (name, unit, _, _) in enumerate(cols, 2):
+            m = p.metrics.get(name) if (p.metrics.get(name) or {}).get("unit") == unit else None
+            vals.append(None if m is None else p.metric(name))
+            why = None if m is None else ("RANDOM weights: weight-dependent, left out"
+                                          if m["value"] is not None and vals[-1] is None else m.get("reason"))
+            if why:
+                sh.ws.cell(row=i, column=c).comment = Comment(str(why), "bench")
+        sh.row(i, [t, *vals, "RANDOM: weight-dependent metrics left out" if p.random_weights else "checkpoint"])
+    sh.finish("B3")
 
 
 def _published(wb, data: ReportData, used: set[str]) -> None:

@@ -21,7 +21,6 @@ Units (one convention everywhere, so no writer has to guess):
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -73,25 +72,24 @@ ENERGY_PREFIX = "energy:"
 #: the curve names a report draws, with the metric whose value goes into the legend
 CURVES: dict[str, str] = {"success": "auc", "precision": "precision", "norm_precision": "norm_precision"}
 
-_BENCH_NAMES = {
-    "otb100": "OTB100", "lasot": "LaSOT", "lasotext": "LaSOT_ext", "got10k": "GOT-10k",
-    "trackingnet": "TrackingNet", "tnl2k": "TNL2K", "uav123": "UAV123", "nfs": "NfS",
-    "vot2020": "VOT2020", "vot2018": "VOT2018", "vot2019": "VOT2019", "demo": "demo",
-}
-_BENCH_ALIASES = {"otb": "otb100", "otb2015": "otb100", "tb100": "otb100", "lasotextsub": "lasotext",
-                  "lasotextension": "lasotext", "lasotextensionsubset": "lasotext", "uav": "uav123",
-                  "nfs30": "nfs", "got10ktest": "got10k", "got10kval": "got10k"}
-
-
 def benchmark_key(name: str) -> str:
-    """Canonical key of a benchmark name: ``"GOT-10k"``, ``"got10k"`` and ``"GOT_10K"`` are one benchmark."""
-    key = re.sub(r"[^a-z0-9]", "", str(name).lower())
-    return _BENCH_ALIASES.get(key, key)
+    """Canonical key of a benchmark name: ``"GOT-10k"``, ``"got10k"`` and ``"GOT_10K"`` are one benchmark,
+    and so is any alias in its record (``"otb2015"`` -> ``"otb100"``, ``"LaSOT_extension_subset"`` ->
+    ``"lasotext"``). The key is the record's name with non-alphanumerics dropped; a name no adapter reads
+    (``vot2019``) keys as itself."""
+    import datasets
+    from datasets.registry import name_key
+
+    b = datasets.find_benchmark(str(name))
+    return name_key(b.name if b is not None else name)
 
 
 def benchmark_label(name: str) -> str:
-    """The benchmark's name as its authors spell it (``LaSOT``, ``GOT-10k``), else the name given."""
-    return _BENCH_NAMES.get(benchmark_key(name), str(name))
+    """The benchmark's name as its authors spell it (its record's ``display_name``), else the name given."""
+    import datasets
+
+    b = datasets.find_benchmark(str(name))
+    return b.display_name if b is not None else str(name)
 
 
 def metric_label(key: str, with_unit: bool = True) -> str:
@@ -157,6 +155,9 @@ class EfficiencyProfile:
     random_weights: bool | None = None
     #: what the firing rates are
     rate_unit: str = "mean integer spike count per neuron and time step"
+    #: ``profile.json["metrics"]`` (bench.efficiency.metrics): name -> ``{"value", "unit", "label",
+    #: "weight_dependent", ...}``, every registered efficiency metric, shown generically
+    metrics: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def params_m(self) -> float | None:
@@ -174,6 +175,14 @@ class EfficiencyProfile:
         if key in self.neurobench and not hasattr(self, key):
             return self.neurobench.get(key)
         return getattr(self, key, None)
+
+    def metric(self, name: str) -> float | None:
+        """The value of efficiency metric ``name`` (:attr:`metrics`); ``None`` where it has none, and for a
+        weight-dependent metric of a random-weights profile."""
+        m = self.metrics.get(name) or {}
+        if self.random_weights and m.get("weight_dependent", True):
+            return None
+        return m.get("value")
 
 
 @dataclass

@@ -51,7 +51,7 @@ def _plt():
 
 
 def _save(fig, out: Path, stem: str, formats: Sequence[str]) -> list[Path]:
-    from bench.io import atomic_write_bytes
+    from bench.core.io import atomic_write_bytes
     import io
 
     written = []

@@ -20,7 +20,7 @@ import json
 import os
 from pathlib import Path
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 from reports.model import METRICS, PublishedValue
 
 DEFAULT_FILE = Path(__file__).with_name("data") / "published.csv"

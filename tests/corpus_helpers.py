@@ -210,7 +210,7 @@ def vot_workspace(tmp: Path, src: Path, cwd: Path) -> Path:
     """``<tmp>/vot_ws``: an offline workspace made by the real ``bench vot setup`` (mil on the VOT sequence
     ``src``), plus a stand-in for an earlier ``vot run``'s output (one trajectory file)."""
     ws = tmp / "vot_ws"
-    r = run_bench(["vot", "setup", "-t", "mil", "--workspace", ws, "--sequences", src], cwd)
+    r = run_bench(["vot", "setup", "-t", "mil", "--workspace", ws, "--vot-folder", src], cwd)
     assert r.returncode == 0, r.stderr
     write(ws / "results" / "bench_mil" / "baseline" / "crossing" / "crossing_001.txt", "1\n1,2,3,4\n")
     return ws

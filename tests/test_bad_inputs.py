@@ -344,7 +344,7 @@ def test_bad_input_gives_one_line_error_and_keeps_earlier_results(case, template
 def test_garbage_checkpoints_always_give_a_checkpoint_error(tmp_path):
     """Random bytes reach the unpickler's internals in many ways (IndexError, KeyError, UnicodeDecodeError,
     ...); every one must come out as a CheckpointError naming the file, never a traceback."""
-    from bench.errors import CheckpointError
+    from bench.core.errors import CheckpointError
     from trackers.checkpoint import load_checkpoint
 
     rng = random.Random(1234)

@@ -17,8 +17,8 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from bench.errors import DataError, ResultsError  # noqa: E402
-from bench.io import format_boxes, format_number, load_boxes, parse_boxes  # noqa: E402
+from bench.core.errors import DataError, ResultsError  # noqa: E402
+from bench.core.io import format_boxes, format_number, load_boxes, parse_boxes  # noqa: E402
 from bench.results import RunFolder  # noqa: E402
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

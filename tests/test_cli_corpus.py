@@ -73,7 +73,7 @@ def ck_run(store, ck, *extra):
 
 
 def profile(store, *extra, frames="3"):
-    return ["profile", "-t", "kcf", "--results", store, "--max-frames", frames, "--no-latency", "--no-progress",
+    return ["profile", "-t", "kcf", "--results", store, "--frames", frames, "--no-latency", "--no-progress",
             *extra]
 
 
@@ -456,7 +456,7 @@ def _first_box_zero_width_vot_setup(t, store):
     root = demo_copy(t)
     gt = set_line(demo_gt(root), 1, "51\t47\t0\t62")
     return bad(["vot", "setup", "-t", "mil", "--workspace", t / "ws", "--dataset", "demo", "--root", root,
-                "--only", "Couple", "--max-frames", "4"], f"{gt}:1")
+                "--sequences", "Couple", "--max-frames", "4"], f"{gt}:1")
 
 
 def missing_frame_case(n, command="run"):
@@ -476,7 +476,7 @@ def missing_frame_case(n, command="run"):
 def _vot_sequence_frame_missing(t, store):
     src = vot_src(t)
     (src / "00000003.jpg").unlink()
-    return bad(["vot", "setup", "-t", "mil", "--workspace", t / "ws", "--sequences", src], src / "00000003.jpg")
+    return bad(["vot", "setup", "-t", "mil", "--workspace", t / "ws", "--vot-folder", src], src / "00000003.jpg")
 
 
 def checkpoint_case(make, command="run"):
@@ -485,14 +485,14 @@ def checkpoint_case(make, command="run"):
         ck = make(t)
         if command == "profile":
             argv = ["profile", "-t", "spiketrack_s256_t1", "--checkpoint", ck, "--results", store,
-                    "--max-frames", "2", "--no-latency", "--no-progress"]
+                    "--frames", "2", "--no-latency", "--no-progress"]
         elif command == "demo":
             clip = demo_clip(t / "clip.mp4")
             argv = ["demo", "-t", "spiketrack_s256_t1", "--checkpoint", ck, "--video", clip,
                     "--init", crossing_first_box(), "--out", t / "tracked.mp4", "--max-frames", "2", "--no-progress"]
         elif command == "vot setup":
             argv = ["vot", "setup", "-t", "spiketrack_s256_t1", "--checkpoint", ck, "--workspace", t / "ws",
-                    "--sequences", vot_src(t)]
+                    "--vot-folder", vot_src(t)]
         else:
             argv = ck_run(store, ck)
         return bad(argv, ck, forbidden=NO_TRUST)
@@ -526,7 +526,7 @@ def ope_protocol_case(protocol, command="evaluate"):
         if command == "run":
             return bad(rerun(store, "--protocol", protocol), protocol)
         if command == "report":
-            return bad(["report", "--results", ope_results(t), "--datasets", "demo", "--out", t / "rep",
+            return bad(["report", "--results", ope_results(t), "--dataset", "demo", "--out", t / "rep",
                         "--formats", "none", "--protocol", f"demo={protocol}"], protocol)
         return bad(["evaluate", "--results", ope_results(t), "-d", "demo", "--protocol", protocol], protocol)
     return build
@@ -542,10 +542,10 @@ def split_case(command):
         elif command == "evaluate":
             argv = ["evaluate", "--results", ope_results(t), "-d", "demo", "--split", "val"]
         elif command == "check-otb100":
-            argv = ["datasets", "check", "otb100", "--root", otb_root(t), "--split", "val", "--sequence", "Crossing"]
+            argv = ["datasets", "check", "otb100", "--root", otb_root(t), "--split", "val", "--sequences", "Crossing"]
         elif command == "vot setup":
             argv = ["vot", "setup", "-t", "mil", "--workspace", t / "ws", "--dataset", "demo", "--split", "val",
-                    "--only", "Crossing", "--max-frames", "3"]
+                    "--sequences", "Crossing", "--max-frames", "3"]
         else:
             argv = ["datasets", "check", "demo", "--split", "val"]
         return bad(argv, "split", "val")
@@ -560,7 +560,7 @@ def flag_case(argv_of, flag, value):
 
 
 def _vot_setup(t, store):
-    return ["vot", "setup", "-t", "mil", "--workspace", t / "ws", "--sequences", vot_src(t)]
+    return ["vot", "setup", "-t", "mil", "--workspace", t / "ws", "--vot-folder", vot_src(t)]
 
 
 def _vot_run(t, store):
@@ -604,7 +604,7 @@ CATEGORY_MISFIT = {
     "run-workers-0": flag_case(lambda t, s: _run(t, s) + ["--executor", "dask"], "--workers", "0"),
     "profile-threads-0": flag_case(_profile, "--threads", "0"),
     "profile-warmup-negative": flag_case(_profile, "--warmup", "-1"),
-    "profile-max-frames-negative": flag_case(_profile, "--max-frames", "-1"),  # the last --max-frames counts
+    "profile-frames-negative": flag_case(_profile, "--frames", "-1"),  # the last --frames counts
     "profile-e-mac-negative": flag_case(_profile, "--e-mac", "-1"),
     "demo-threads-0": flag_case(_demo, "--threads", "0"),
     "demo-max-frames-0": flag_case(_demo, "--max-frames", "0"),
@@ -748,7 +748,7 @@ def failing_calls(w: Path) -> dict[str, tuple[list, object]]:
         "run-overwrite/unknown-protocol": (rerun(store, "--overwrite", "--protocol", "ottb"), "ottb"),
         "profile/warmup-negative": (profile(store, "--warmup", "-1", "--sequences", "Crossing"), "--warmup"),
         "profile/refused-checkpoint": (["profile", "-t", "spiketrack_s256_t1", "--checkpoint", init, "--results",
-                                        store, "--max-frames", "2", "--no-latency", "--no-progress"], init),
+                                        store, "--frames", "2", "--no-latency", "--no-progress"], init),
         "report/unknown-format": (report + ["--formats", "bmp"], "bmp"),
         "report/missing-published-file": (report + ["--formats", "none", "--published", w / "nope.csv"],
                                           w / "nope.csv"),
@@ -756,10 +756,10 @@ def failing_calls(w: Path) -> dict[str, tuple[list, object]]:
         "submit/missing-root": (submit + ["-t", "kcf", "--root", w / "nope"], w / "nope"),
         "demo/zero-box": (demo + ["--init", "0,0,0,0"], "--init"),
         "demo/missing-init-file": (demo + ["--init-from-file", w / "nope.txt"], w / "nope.txt"),
-        "vot-setup/unknown-sequence": (["vot", "setup", "-t", "mil", "--workspace", ws, "--sequences", src,
-                                        "--only", "nowhere"], "nowhere"),
+        "vot-setup/unknown-sequence": (["vot", "setup", "-t", "mil", "--workspace", ws, "--vot-folder", src,
+                                        "--sequences", "nowhere"], "nowhere"),
         "vot-setup/unknown-stack": (["vot", "setup", "-t", "mil", "--workspace", ws, "--stack", "vot1999",
-                                     "--sequences", src], "vot1999"),
+                                     "--vot-folder", src], "vot1999"),
         "vot-run/unknown-experiment": (["vot", "run", "--workspace", ws, "--experiments", "nope"], "nope"),
         "vot-run/toolkit-timeout-0": (["vot", "run", "--workspace", ws, "--toolkit-timeout", "0"],
                                       "--toolkit-timeout"),
@@ -782,14 +782,14 @@ def same_path_calls(w: Path) -> dict[str, tuple[list, str]]:
         "report/out-inside-results": (["report", "--results", store, "--out", store / "kcf", "--formats", "none"],
                                       "--out"),
         "profile/json-is-checkpoint": (["profile", "-t", "spiketrack_s256_t1", "--checkpoint", ck, "--results",
-                                        store, "--max-frames", "2", "--no-latency", "--no-progress", "--json", ck],
+                                        store, "--frames", "2", "--no-latency", "--no-progress", "--json", ck],
                                        "--json"),
         "evaluate/json-is-result-file": (["evaluate", "--results", w / "ope", "-d", "demo", "--json",
                                           w / "ope" / "gtcopy" / "Crossing.txt"], "--json"),
         "run/json-is-result-file": (rerun(store, "--json", store_run(store) / "Crossing.txt"), "--json"),
         "datasets-check/json-is-ground-truth": (["datasets", "check", "demo", "--root", w / "demo_root", "--json",
                                                  demo_gt(w / "demo_root", "Crossing")], "--json"),
-        "vot-setup/workspace-is-sequences": (["vot", "setup", "-t", "mil", "--workspace", src, "--sequences", src],
+        "vot-setup/workspace-is-sequences": (["vot", "setup", "-t", "mil", "--workspace", src, "--vot-folder", src],
                                              "--workspace"),
     }
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.config import dataset_root, env_var_for, results_dir
-from bench.errors import BenchError, CheckpointError, ConfigError, DataError, UnknownNameError
-from bench.io import format_boxes, load_boxes, parse_boxes
-from bench.registry import Registry
+from bench.core.config import dataset_root, env_var_for, results_dir
+from bench.core.errors import BenchError, CheckpointError, ConfigError, DataError, UnknownNameError
+from bench.core.io import format_boxes, load_boxes, parse_boxes
+from bench.core.registry import Registry
 
 
 def test_registry_creates_by_name_and_lists_known_names_on_error():
@@ -74,7 +74,7 @@ def test_dataset_root_precedence(tmp_path, monkeypatch):
     cfg = tmp_path / "bench.toml"
     cfg.write_text('results = "/r/from/config"\n[datasets.lasot_ext]\nroot = "/from/config"\n')
     monkeypatch.setenv("BENCH_CONFIG", str(cfg))
-    from bench import config
+    from bench.core import config
 
     config._load.cache_clear()
     assert env_var_for("lasot_ext") == "BENCH_LASOT_EXT_ROOT"
@@ -89,7 +89,7 @@ def test_bad_config_file_is_a_config_error(tmp_path, monkeypatch):
     cfg = tmp_path / "bench.toml"
     cfg.write_text("[datasets\n")
     monkeypatch.setenv("BENCH_CONFIG", str(cfg))
-    from bench import config
+    from bench.core import config
 
     config._load.cache_clear()
     with pytest.raises(ConfigError, match="bench.toml"):
@@ -146,7 +146,7 @@ def test_errors_print_on_one_line():
 def test_atomic_writes_get_normal_permissions_and_leave_no_temp_files(tmp_path):
     import os
 
-    from bench.io import atomic_write_text
+    from bench.core.io import atomic_write_text
 
     mask = os.umask(0o022)
     os.umask(mask)
@@ -155,17 +155,3 @@ def test_atomic_writes_get_normal_permissions_and_leave_no_temp_files(tmp_path):
     assert p.read_text() == "x\n"
     assert p.stat().st_mode & 0o777 == 0o666 & ~mask
     assert sorted(q.name for q in p.parent.iterdir()) == ["r.txt"]
-
-
-def test_every_dataset_default_protocol_agrees_with_the_metrics_table():
-    """The adapters and the metrics' fallback table must name the same default protocol and mode."""
-    import datasets
-    from bench.metrics import PROTOCOLS, dataset_mode_for, default_protocol
-
-    for name in datasets.list_datasets():
-        cls_meta = datasets.DATASETS.get(name).meta
-        proto = cls_meta.get("default_protocol") or datasets.create_dataset(name).default_protocol
-        assert default_protocol(name) == proto, name
-        assert name in PROTOCOLS.get(proto).meta["default_for"], name
-        if "dataset_mode" in cls_meta:
-            assert dataset_mode_for(name) == cls_meta["dataset_mode"], name

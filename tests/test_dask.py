@@ -15,7 +15,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="Dask is an optional extra: pip install '.[dask]'")
 
-from bench.errors import BenchError, ConfigError, DataError, ResultsError  # noqa: E402
+from bench.core.errors import BenchError, ConfigError, DataError, ResultsError  # noqa: E402
 from bench.executors import ExecutorError  # noqa: E402
 from bench.executors.dask import DaskExecutor, remote_task  # noqa: E402
 from bench.runner import RunSpec, run  # noqa: E402

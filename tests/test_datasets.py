@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import datasets
-from bench.errors import BenchError, DataError
+from bench.core.errors import BenchError, DataError
 from datasets.base import EmptyFrames, prefetch
 
 # ------------------------------------------------------------------------------------------------------
@@ -485,7 +485,7 @@ def test_check_missing_frame_and_folder_in_a_fixed_frame_list(tmp_path, otb_root
     assert check_sequence(ds["Bolt"]) == [f"{otb_root / 'Bolt' / 'img'}: frame folder missing (7 frames expected)"]
     with pytest.raises(DataError, match="Basketball/groundtruth_rect.txt: file not found"):
         ds["Basketball"]
-    assert main(["datasets", "check", "otb100", "--root", str(otb_root), "--sequence", "Tiger1"]) == 0
+    assert main(["datasets", "check", "otb100", "--root", str(otb_root), "--sequences", "Tiger1"]) == 0
     assert "1 sequences, 5 frames checked: OK" in capsys.readouterr().out
 
 

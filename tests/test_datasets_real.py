@@ -11,7 +11,7 @@ import json
 import numpy as np
 
 import datasets
-from bench.io import load_boxes
+from bench.core.io import load_boxes
 from datasets.base import EmptyFrames, prefetch
 
 

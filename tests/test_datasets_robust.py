@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import datasets
-from bench.errors import ConfigError, DataError
+from bench.core.errors import ConfigError, DataError
 from datasets.archive import ZipArchive, ZipFrames
 from datasets.base import EmptyFrames, PathListFrames, Sequence, prefetch
 from datasets.check import check_dataset, check_sequence
@@ -121,7 +121,7 @@ def test_cli_run_on_a_corrupt_zip_prints_one_line(tmp_path, capsys):
 
 BAD_META = [
     (b"[METAINFO]\nurl: x\n\xff\xfe object\n", r":3: not UTF-8 text"),
-    (b"url: x\n", r":1: no \[METAINFO\] section header"),
+    (b"url: x\n", r":1: a line before the first \[section\] header"),
     (b"[OTHER]\nurl: x\n", r": no \[METAINFO\] section"),
     (b"[METAINFO]\nurl: x\nobject_class: ant\nurl: y\n", r":4: duplicate key 'url'"),
     (b"[METAINFO]\nurl: x\nthis line has no separator\n", r":3: not a 'key: value' line"),
@@ -161,7 +161,7 @@ def test_cli_run_with_a_duplicate_meta_key_prints_one_line(tmp_path, capsys):
                "--results", str(tmp_path / "results"), "--no-progress"])
     line = one_error_line(capsys)
     meta = f"{tmp_path / 'val_data.zip'}:val/{VAL}/meta_info.ini"
-    assert rc != 0 and line == f"bench: error: {meta}:3: duplicate key 'url'"
+    assert rc != 0 and line == f"bench: error: {meta}:3: duplicate key 'url' in [METAINFO]"
 
 
 # --- 3. attribute and flag files ------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pytest
 cv2 = pytest.importorskip("cv2")
 
 from bench.cli import main  # noqa: E402
-from bench.io import load_boxes  # noqa: E402
+from bench.core.io import load_boxes  # noqa: E402
 
 W, H, N, SIDE = 320, 240, 40, 48
 

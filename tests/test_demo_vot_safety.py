@@ -281,7 +281,7 @@ def vot_dirs(tmp_path, capsys) -> tuple[Path, Path, Path]:
     """(everything, the source sequence, a set-up workspace with a result file in it)."""
     src = toy_sequence(tmp_path / "src")
     ws = tmp_path / "ws"
-    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", ws, "--sequences", src,
+    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", ws, "--vot-folder", src,
                           "--anchor-stride", "4"], capsys)
     assert rc == 0, err
     res = ws / "results" / "bench_mil" / "baseline" / "toy"
@@ -291,7 +291,7 @@ def vot_dirs(tmp_path, capsys) -> tuple[Path, Path, Path]:
 
 
 def setup_case(tmp: Path, src: Path, ws: Path, what: str) -> tuple[list, str]:
-    base = ["vot", "setup", "--workspace", ws, "--sequences", src]
+    base = ["vot", "setup", "--workspace", ws, "--vot-folder", src]
     notutf8 = tmp / "stack_latin1.yaml"
     notutf8.write_bytes(b"title: caf\xe9\nexperiments: {}\n")
     (tmp / "text.pth").write_text("weights: see the release page\n")
@@ -310,16 +310,16 @@ def setup_case(tmp: Path, src: Path, ws: Path, what: str) -> tuple[list, str]:
         "stack is the workspace's": (base + ["--tracker", "mil", "--stack", ws / "stack.yaml"], "--stack"),
         "checkpoint is the workspace's": (base + ["--tracker", "mil", "--checkpoint", ws / "trackers.ini"],
                                           "trackers.ini"),
-        "missing sequences": (["vot", "setup", "--tracker", "mil", "--workspace", ws, "--sequences",
+        "missing sequences": (["vot", "setup", "--tracker", "mil", "--workspace", ws, "--vot-folder",
                                tmp / "nowhere"], "nowhere"),
-        "sequences inside the workspace": (["vot", "setup", "--tracker", "mil", "--workspace", ws, "--sequences",
-                                            ws / "sequences" / "toy"], "--sequences"),
-        "sequences are the workspace": (["vot", "setup", "--tracker", "mil", "--workspace", ws, "--sequences", ws],
-                                        "--sequences"),
-        "workspace is the sequences": (["vot", "setup", "--tracker", "mil", "--workspace", src, "--sequences", src],
-                                       "--sequences"),
+        "sequences inside the workspace": (["vot", "setup", "--tracker", "mil", "--workspace", ws, "--vot-folder",
+                                            ws / "sequences" / "toy"], "--vot-folder"),
+        "sequences are the workspace": (["vot", "setup", "--tracker", "mil", "--workspace", ws, "--vot-folder", ws],
+                                        "--vot-folder"),
+        "workspace is the sequences": (["vot", "setup", "--tracker", "mil", "--workspace", src, "--vot-folder", src],
+                                       "--vot-folder"),
         "workspace inside the sequences": (["vot", "setup", "--tracker", "mil", "--workspace", src / "ws",
-                                            "--sequences", src], "--sequences"),
+                                            "--vot-folder", src], "--vot-folder"),
         "missing checkpoint": (base + ["--tracker", "mil", "--checkpoint", tmp / "none.pth"], "none.pth"),
         "checkpoint for a classical tracker": (base + ["--tracker", "mil", "--checkpoint", tmp / "text.pth"],
                                                "--checkpoint"),
@@ -327,9 +327,9 @@ def setup_case(tmp: Path, src: Path, ws: Path, what: str) -> tuple[list, str]:
                                    "text.pth"),
         "unknown dataset": (["vot", "setup", "--tracker", "mil", "--workspace", ws, "--dataset", "nosuchset"],
                             "nosuchset"),
-        "unknown sequence": (base + ["--tracker", "mil", "--only", "nosuchseq"], "nosuchseq"),
+        "unknown sequence": (base + ["--tracker", "mil", "--sequences", "nosuchseq"], "nosuchseq"),
         "workspace is a file": (["vot", "setup", "--tracker", "mil", "--workspace", src / "groundtruth.txt",
-                                 "--sequences", src], "groundtruth.txt"),
+                                 "--vot-folder", src], "groundtruth.txt"),
     }
     return cases[what]
 
@@ -359,7 +359,7 @@ def test_vot_setup_refuses_a_broken_trackers_ini(content, needle, vot_dirs, caps
     tmp, src, ws = vot_dirs
     (ws / "trackers.ini").write_bytes(content)
     before = snapshot(tmp)
-    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", ws, "--sequences", src], capsys)
+    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", ws, "--vot-folder", src], capsys)
     assert_one_line_error(rc, err, "trackers.ini", needle)
     assert snapshot(tmp) == before
 
@@ -370,7 +370,7 @@ def test_vot_setup_into_a_foreign_folder_is_refused(vot_dirs, capsys):
     other.mkdir()
     (other / "notes.txt").write_text("my notes\n")
     before = snapshot(tmp)
-    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", other, "--sequences", src], capsys)
+    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", other, "--vot-folder", src], capsys)
     assert_one_line_error(rc, err, str(other), "not a VOT workspace")
     assert snapshot(tmp) == before
 
@@ -379,7 +379,7 @@ def test_vot_setup_again_rebuilds_sequences_and_keeps_results(vot_dirs, capsys):
     tmp, src, ws = vot_dirs
     (ws / "trackers.ini").write_text((ws / "trackers.ini").read_text() + "\n[other]\nlabel = kept\n")
     src_before = snapshot(src)
-    rc, _, err = run_cli(["vot", "setup", "--tracker", "kcf", "--workspace", ws, "--sequences", src,
+    rc, _, err = run_cli(["vot", "setup", "--tracker", "kcf", "--workspace", ws, "--vot-folder", src,
                           "--max-frames", "6", "--experiments", "unsupervised"], capsys)
     assert rc == 0, err
     assert snapshot(src) == src_before  # the source sequence is only read
@@ -395,7 +395,7 @@ def test_vot_setup_failing_on_a_new_workspace_creates_nothing(vot_dirs, capsys):
     tmp, src, _ = vot_dirs
     (src / "00000003.jpg").unlink()
     before = snapshot(tmp)
-    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", tmp / "new", "--sequences", src],
+    rc, _, err = run_cli(["vot", "setup", "--tracker", "mil", "--workspace", tmp / "new", "--vot-folder", src],
                          capsys)
     assert_one_line_error(rc, err, "00000003.jpg")
     assert snapshot(tmp) == before

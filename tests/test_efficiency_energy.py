@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from bench.efficiency.energy import PRESETS, VARIANTS, Variant, constants, energy_report, layer_energy_pj
-from bench.errors import BenchError, ConfigError
+from bench.core.errors import BenchError, ConfigError
 from bench.efficiency.thop import ThopCounter, thop_profile
 
 # a spiking layer: 1e6 MACs over T=3 steps (333,333.3 per step), mean integer count 0.8 of D=4

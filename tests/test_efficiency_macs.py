@@ -345,3 +345,44 @@ def test_rare_signature_is_waited_for_in_full_mode():
     # frame 1 full; frame 3 (7x7) missed; frames 4, 5, 6 full (6 counts 7x7); 7-9 cheap
     assert c.uncounted_segments == 1 and c.full_frames == 4
     assert _row(c, "stem").macs == 8 * 27 * (6 * 25 + 2 * 49)
+
+
+def test_inference_mode_counts_what_no_grad_counts():
+    """Under torch.inference_mode() conv2d/linear/matmul reach the dispatch mode undecomposed; the engine
+    decomposes them and counts the same MACs, SOPs and operators as under no_grad."""
+    torch.manual_seed(3)
+    net = EncodeSNN().double()
+    x = torch.randn(3, 1, 3, 5, 5, dtype=torch.float64)
+    with torch.no_grad():
+        ref = count_once(net, None, x, spike_scale=4)
+    with torch.inference_mode():
+        got = count_once(net, None, x, spike_scale=4)
+    assert totals(got) == totals(ref) and totals(ref)["sops"] > 0
+    assert sorted((s.path, s.op) for s in got.layers.values()) == sorted((s.path, s.op) for s in ref.layers.values())
+
+
+def test_count_macs_exact_equals_flop_counter():
+    """The one exact count (the engine's) against torch.utils.flop_counter's total / 2 on a ViT tracker's
+    declared inputs: two independent counters of the same forward."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import trackers
+    from bench.efficiency.model_macs import count_macs, declared_inputs
+
+    model = trackers.create_model("sstrack_b256", device="meta")
+    inputs = declared_inputs(model)
+    flops = FlopCounterMode(display=False)
+    with torch.no_grad(), flops:
+        model(*inputs.args, **inputs.kwargs)
+    c = count_macs(model)
+    assert c.exact_macs == flops.get_total_flops() // 2
+    assert c.by_operator["bmm"] == flops.get_flop_counts()["Global"][torch.ops.aten.bmm] // 2
+    assert c.num_templates == 3 and inputs.note.startswith("official")
+
+
+def test_a_model_without_declared_inputs_is_a_one_line_error():
+    from bench.core.errors import ConfigError
+    from bench.efficiency.model_macs import count_macs
+
+    with pytest.raises(ConfigError, match="declares no profile inputs"):
+        count_macs(EncodeSNN())

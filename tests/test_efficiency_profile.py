@@ -38,12 +38,11 @@ class TinyTracker(Tracker):
 
     name = "tiny_snn"
     spiking = True
-    update_interval = 3
+    template_update_interval = 3   # the contract (trackers.base.Tracker): the engine reads nothing else
 
     def __init__(self):
         torch.manual_seed(0)
         self.model = TinySNN().eval()
-        self.cfg = type("Cfg", (), {"num_templates": 2})()
 
     def _crop(self, image):
         x = torch.from_numpy(np.ascontiguousarray(image[:16, :16])).permute(2, 0, 1)[None].float() / 255 - 0.5
@@ -123,7 +122,7 @@ def test_model_timer_counts_only_outermost_calls():
 def test_cli_profile_writes_profile_json(tmp_path, capsys):
     from bench.cli import main
 
-    rc = main(["profile", "--tracker", "mil", "--max-frames", "4", "--results", str(tmp_path), "--warmup", "1",
+    rc = main(["profile", "--tracker", "mil", "--frames", "4", "--results", str(tmp_path), "--warmup", "1",
                "--no-progress", "--json", str(tmp_path / "out.json")])
     assert rc == 0
     doc = json.loads((tmp_path / "mil" / "demo" / "profile.json").read_text())
@@ -135,7 +134,7 @@ def test_cli_profile_writes_profile_json(tmp_path, capsys):
 def test_cli_rejects_bad_options(tmp_path):
     from bench.cli import main
 
-    assert main(["profile", "--tracker", "mil", "--max-frames", "1", "--results", str(tmp_path)]) != 0
+    assert main(["profile", "--tracker", "mil", "--frames", "1", "--results", str(tmp_path)]) != 0
     assert main(["profile", "--tracker", "no_such_tracker", "--results", str(tmp_path)]) != 0
     assert main(["profile", "--tracker", "mil", "--e-ac", "-1", "--results", str(tmp_path)]) != 0
     assert not (tmp_path / "mil").exists()

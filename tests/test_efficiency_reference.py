@@ -139,7 +139,7 @@ def test_sops_and_energy_follow_from_official_rates_by_hand(s256_t1_counted):
 
 @pytest.fixture
 def vit():
-    return pytest.importorskip("trackers.vit.flops", reason="ViT trackers are not in this checkout")
+    return pytest.importorskip("bench.efficiency.model_macs", reason="ViT trackers are not in this checkout")
 
 
 @pytest.mark.parametrize("model_name,key,field", [
@@ -171,7 +171,7 @@ def test_thop_convention_sstrack_equals_spec(shared, vit, model_name, gmacs):
 
 def test_exact_count_of_vit_sees_attention_matmuls(vit):
     """The dispatch count includes the attention matmuls thop misses (sstrack/SPEC.md: fvcore 256/T3
-    has 2.59 G of matmul); it equals flop_counter's total / 2 as trackers.vit.flops reports it."""
+    has 2.59 G of matmul); it equals flop_counter's total / 2 as bench.efficiency.model_macs reports it."""
     import trackers
 
     model = trackers.create_model("sstrack_b256", device="meta")

@@ -14,7 +14,7 @@ from bench.efficiency.accounting import amortise_over_run
 from bench.efficiency.amortise import run_template_rate
 from bench.efficiency.energy_models import MODELS, amortise, check_model
 from bench.efficiency.profile import profile_tracker
-from bench.errors import BenchError, ConfigError
+from bench.core.errors import BenchError, ConfigError
 from trackers.base import Tracker, TrackResult
 
 
@@ -237,7 +237,7 @@ def test_cli_unknown_energy_model_is_a_one_line_error_before_tracking(tmp_path, 
     from bench.cli import main
 
     rc = main(["profile", "--tracker", "mil", "--energy-model", "horowitz", "--results", str(tmp_path / "r"),
-               "--no-latency", "--max-frames", "2"])
+               "--no-latency", "--frames", "2"])
     err = capsys.readouterr().err.strip().splitlines()
     assert rc != 0 and len(err) == 1 and err[0].startswith("bench: error: ")
     assert "--energy-model 'horowitz'" in err[0] and "lemaire2022" in err[0]

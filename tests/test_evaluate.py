@@ -9,9 +9,9 @@ import pytest
 
 import datasets
 from bench.cli import main as cli
-from bench.errors import BenchError, DataError, ResultsError
+from bench.core.errors import BenchError, DataError, ResultsError
 from bench.evaluation import evaluate_results, find_results, read_box_files
-from bench.io import format_boxes, load_boxes
+from bench.core.io import format_boxes, load_boxes
 from bench.metrics import SequenceInput, evaluate
 
 DEMO = datasets.create_dataset("demo")
@@ -48,7 +48,7 @@ def test_suite_store_layout_several_trackers(tmp_path):
     _write_tracker(tmp_path / "A" / "demo", shift=2.0)
     _write_tracker(tmp_path / "B" / "demo", shift=9.0)
     rep = evaluate_results(tmp_path, "demo", protocol="otb-toolkit")
-    got = {ev.tracker: ev.result.metrics for ev in rep["evaluations"]}
+    got = {ev.tracker: ev.result.metrics for ev in rep.scores}
     assert set(got) == {"A", "B"}
     assert got["A"] == _expected(2.0)
     assert got["B"] == _expected(9.0)
@@ -59,12 +59,12 @@ def test_toolkit_folder_names_matched_case_insensitively(tmp_path):
     # a toolkit folder of <seq>.txt files with lower-case names and '-' for '_'
     _write_tracker(tmp_path / "MyTracker", shift=4.0, case=lambda n: n.lower())
     rep = evaluate_results(tmp_path / "MyTracker", "demo", protocol="pysot")
-    (ev,) = rep["evaluations"]
+    (ev,) = rep.scores
     assert ev.tracker == "MyTracker"
     assert ev.result.metrics == _expected(4.0, "pysot")
     # folder named after the dataset: the tracker is its parent
     _write_tracker(tmp_path / "T2" / "demo", shift=4.0)
-    (ev,) = evaluate_results(tmp_path / "T2" / "demo", "demo")["evaluations"]
+    (ev,) = evaluate_results(tmp_path / "T2" / "demo", "demo").scores
     assert ev.tracker == "T2"
 
 
@@ -84,7 +84,7 @@ def test_dash_underscore_normalised(tmp_path):
 def test_default_protocol_comes_from_the_dataset(tmp_path):
     _write_tracker(tmp_path / "A" / "demo", shift=1.0)
     rep = evaluate_results(tmp_path, "demo")
-    assert rep["protocol"] == DEMO.default_protocol
+    assert rep.protocol == DEMO.default_protocol
 
 
 @pytest.mark.parametrize("content,line,what", [
@@ -148,7 +148,7 @@ def test_got10k_layout_and_repetitions(tmp_path):
     (tr,) = find_results(folder, "demo")
     assert [p.name for p in tr.paths_for("Couple")] == ["Couple_001.txt", "Couple_002.txt"]
     rep = evaluate_results(folder, "demo", protocol="got10k-val")
-    (ev,) = rep["evaluations"]
+    (ev,) = rep.scores
     assert ev.result.per_sequence[0]["repetitions"] == 2
     # repetition 1 is perfect, repetition 2 is not: pooled AO is strictly between
     assert 0.5 < ev.result.metrics["ao"] < 1.0
@@ -220,7 +220,7 @@ def test_sequence_names_ending_in_three_digits_are_not_repetitions(tmp_path):
 
 
 def test_withheld_ground_truth_points_to_submit(tmp_path):
-    from bench.errors import ConfigError
+    from bench.core.errors import ConfigError
     from datasets.base import Dataset, EmptyFrames, Sequence
 
     class TestSplit(Dataset):
@@ -267,13 +267,13 @@ def test_several_protocols_in_one_pass_equal_each_alone(tmp_path):
     _write_tracker(tmp_path / "A" / "demo", shift=2.0)
     _write_tracker(tmp_path / "B" / "demo", shift=7.5)   # non-integer boxes: TrackingNet rounds them
     reports = evaluate_many(tmp_path, "demo", OPE)
-    assert [r["protocol"] for r in reports] == OPE
+    assert [r.protocol for r in reports] == OPE
     for rep in reports:
-        assert [ev.tracker for ev in rep["evaluations"]] == ["A", "B"] and not rep["failures"]
-        for ev, shift in zip(rep["evaluations"], (2.0, 7.5)):
-            alone = evaluate(_shifted_inputs(shift), rep["protocol"], "otb")
-            assert ev.result.metrics == alone.metrics, rep["protocol"]
-            assert ev.result.per_sequence == alone.per_sequence, rep["protocol"]
+        assert [ev.tracker for ev in rep.scores] == ["A", "B"] and not rep.failures
+        for ev, shift in zip(rep.scores, (2.0, 7.5)):
+            alone = evaluate(_shifted_inputs(shift), rep.protocol, "otb")
+            assert ev.result.metrics == alone.metrics, rep.protocol
+            assert ev.result.per_sequence == alone.per_sequence, rep.protocol
 
 
 def test_several_protocols_one_bad_tracker_fails_alone(tmp_path, capsys):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def lasot(shared):
     for p in ("lasot-toolkit", "pytracking"):
         rep = evaluate_results(shared / "data" / "raw_results" / "LaSOT", "lasot", protocol=p, dataset_obj=ds,
                                sequences=seqs)
-        out[p] = {ev.tracker: ev for ev in rep["evaluations"]}
+        out[p] = {ev.tracker: ev for ev in rep.scores}
     return out
 
 
@@ -179,8 +179,8 @@ def test_evaluate_reads_vot_reset_based_results(shared, tmp_path):
     out = tmp_path / "res" / "trk" / "baseline" / "bag"
     out.mkdir(parents=True)
     (out / "bag_001.txt").write_text("\n".join(lines) + "\n")
-    vottk = evaluate_results(tmp_path / "res", "vot2018", protocol="vot2018", root=root)["evaluations"][0]
-    pysot = evaluate_results(tmp_path / "res", "vot2018", protocol="vot2018-pysot", root=root)["evaluations"][0]
+    vottk = evaluate_results(tmp_path / "res", "vot2018", protocol="vot2018", root=root).scores[0]
+    pysot = evaluate_results(tmp_path / "res", "vot2018", protocol="vot2018-pysot", root=root).scores[0]
     assert vottk.result.metrics["failures"] == 1.0
     assert pysot.result.metrics["lost_number"] == 1.0
     assert 0.99 < vottk.result.metrics["accuracy"] <= 1.0

@@ -28,7 +28,7 @@ def _fresh_cache():
 def test_ostrack_256_fvcore_total_equals_the_official_profiler(shared, tmp_path, capsys):
     ref = json.loads((shared / "reference/sstrack/baselines_profile.json").read_text())
     official = next(v for k, v in ref.items() if k.startswith("OSTrack-256"))
-    assert main(["profile", "--tracker", "ostrack_256", "--max-frames", "2", "--no-latency", "--counter", "fvcore",
+    assert main(["profile", "--tracker", "ostrack_256", "--frames", "2", "--no-latency", "--counter", "fvcore",
                  "--results", str(tmp_path), "--json", "-"]) == 0
     captured = capsys.readouterr()
     doc = json.loads(captured.out)
@@ -95,9 +95,9 @@ def test_custom_functions_count_zero_and_are_listed_keyword_inputs_and_dict_outp
 
 
 def test_counter_option(tmp_path, capsys, monkeypatch):
-    assert main(["profile", "-t", "mil", "--max-frames", "2", "--counter", "flops", "--results", str(tmp_path)]) == 2
+    assert main(["profile", "-t", "mil", "--frames", "2", "--counter", "flops", "--results", str(tmp_path)]) == 2
     assert "--counter 'flops': unknown convention; choose from exact, thop, fvcore" in capsys.readouterr().err
     monkeypatch.setattr(fvc, "available", lambda: False)
-    assert main(["profile", "-t", "mil", "--max-frames", "2", "--counter", "fvcore", "--results", str(tmp_path)]) == 2
+    assert main(["profile", "-t", "mil", "--frames", "2", "--counter", "fvcore", "--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == "bench: error: --counter fvcore: fvcore is not installed; pip install 'spiketrack-bench[fvcore]'"

@@ -4,9 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.errors import DataError, UnknownNameError
-from bench.metrics import (DEFAULT_PROTOCOL, PROTOCOLS, SequenceInput, default_protocol, evaluate,
-                           list_protocols)
+from bench.core.errors import DataError, UnknownNameError
+from bench.metrics import PROTOCOLS, SequenceInput, evaluate, list_protocols
 from bench.metrics import _float32 as f32
 from bench.metrics.attributes import TABLES, attribute_results, sequence_attributes
 from bench.metrics.bootstrap import bootstrap_ci, bootstrap_result, paired_comparison
@@ -23,21 +22,6 @@ def test_registry_lists_every_ope_protocol_with_metadata():
         assert e.meta["kind"] == "ope" and e.meta["source"] and e.description
     with pytest.raises(UnknownNameError, match="lasot-toolkit"):
         evaluate([SequenceInput("s", np.ones((3, 4)), np.ones((3, 4)))], "lasot_tool")
-
-
-def test_default_protocols_are_registered_and_documented():
-    from pathlib import Path
-
-    doc = (Path(__file__).resolve().parents[1] / "docs" / "protocols.md").read_text()
-    for bench, proto in DEFAULT_PROTOCOL.items():
-        assert f"`{proto}`" in doc, proto
-        if not proto.startswith("vot"):
-            assert proto in list_protocols(), proto
-    assert default_protocol("LaSOT") == "lasot-toolkit"
-    assert default_protocol("trackingnet") == "trackingnet-devkit"
-    for bench, proto in DEFAULT_PROTOCOL.items():  # the registry's metadata says the same
-        if proto in list_protocols() and not proto.startswith("vot"):
-            assert bench in PROTOCOLS.get(proto).meta["default_for"], (bench, proto)
 
 
 def _seq(gt, pred, **kw):
@@ -167,7 +151,7 @@ def test_result_to_dict_is_json_and_names_the_protocol():
 
 
 def test_vectorised_curve_counts_equal_plain_threshold_loops():
-    from bench.metrics import ope
+    from bench.metrics import engine as ope
 
     rng = np.random.default_rng(1)
     n = 20000

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 from bench.metrics import SequenceInput, evaluate
 from conftest import SHARED
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.errors import DataError
-from bench.metrics import SequenceInput, evaluate, ope
+from bench.core.errors import DataError
+from bench.metrics import SequenceInput, evaluate
+from bench.metrics import engine as ope
 
 PROTOCOLS = ["pytracking", "pytracking-visionml", "pysot", "got10k", "got10k-val", "lasot-toolkit", "otb-toolkit",
              "trackingnet-devkit"]

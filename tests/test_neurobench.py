@@ -203,7 +203,7 @@ def test_cli_profile_with_official_layout_checkpoint(tmp_path, capsys):
     ckpt = tmp_path / "SpikeTrack_ep0300.pth.tar"
     torch.save({"net": active_state_dict(model=model)}, ckpt)   # the official layout: state dict under "net"
     res = tmp_path / "res"
-    rc = main(["profile", "--tracker", "spiketrack_s256_t1", "--checkpoint", str(ckpt), "--max-frames", "3",
+    rc = main(["profile", "--tracker", "spiketrack_s256_t1", "--checkpoint", str(ckpt), "--frames", "3",
                "--no-latency", "--no-progress", "--counter", "exact", "--results", str(res),
                "--energy-model", "lemaire2022"])
     assert rc == 0

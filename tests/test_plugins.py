@@ -127,7 +127,7 @@ def test_example_plugin_listed_run_and_profiled_through_the_cli(site, tmp_path, 
     boxes = np.loadtxt(tmp_path / "res" / PLUGIN / "demo" / "Crossing.txt", delimiter=",")
     assert boxes.shape == (8, 4) and np.isfinite(boxes).all()
 
-    assert main(["profile", "--tracker", PLUGIN, "--max-frames", "6", "--no-latency", "--results", res,
+    assert main(["profile", "--tracker", PLUGIN, "--frames", "6", "--no-latency", "--results", res,
                  "--counter", "exact,thop", "--json", "-"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["tracker_origin"].startswith("plugin bench-example-plugin") and doc["spiking"]
@@ -168,7 +168,7 @@ def test_plugin_tracker_in_evaluate_demo_and_the_trax_server(site, tmp_path, cap
     ev = json.loads((tmp_path / "e.json").read_text())
     assert "example_op50" in json.dumps(ev)
     frames = REPO / "datasets" / "data" / "otb_demo" / "Couple" / "img"
-    from bench.io import load_boxes
+    from bench.core.io import load_boxes
 
     init = ",".join(str(int(v)) for v in load_boxes(frames.parent / "groundtruth_rect.txt")[0])
     assert main(["demo", "-t", PLUGIN, "--video", str(frames), "--init", init, "--max-frames", "5",
@@ -209,7 +209,7 @@ def test_run_a_tracker_file_by_path(tmp_path, monkeypatch, capsys):
     boxes = np.loadtxt(tmp_path / "res" / "some_file.py:create" / "demo" / "Couple.txt", delimiter=",")
     assert (boxes == boxes[0]).all()   # the tracker keeps the first box
     # loaded once per process, under a name derived from its absolute path (what Dask workers use too)
-    from bench.registry import module_name_for_file
+    from bench.core.registry import module_name_for_file
 
     mod = sys.modules[module_name_for_file(tmp_path / "some_file.py")]
     assert mod.KeepBox.__module__ == mod.__name__

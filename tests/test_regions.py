@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.errors import DataError
-from bench.metrics.regions import (format_region, mask_region, mask_to_rle, overlap_pysot, overlap_vottk,
+from bench.core.errors import DataError
+from bench.core.regions import (format_region, mask_region, mask_to_rle, overlap_pysot, overlap_vottk,
                                    parse_region, parse_regions, polygon_to_box_area_preserving, region_to_box,
                                    region_to_mask, rle_to_mask)
 

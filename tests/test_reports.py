@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.errors import BenchError, DataError
+from bench.core.errors import BenchError, DataError
 from reports.model import BenchmarkResult, Curve, EfficiencyProfile, PublishedValue, ReportData
 
 THR = np.linspace(0, 1, 21)
@@ -314,7 +314,7 @@ def test_collect_errors_are_one_line(tmp_path):
         collect(tmp_path / "nope")
     (tmp_path / "T").mkdir()
     (tmp_path / "T" / "a.txt").write_text("1,2,3,4\n")
-    with pytest.raises(BenchError, match="name their dataset with --datasets"):
+    with pytest.raises(BenchError, match="name their dataset with --dataset"):
         collect(tmp_path)
     bad = tmp_path / "profile.json"
     bad.write_text('{"params": "many"}')
@@ -329,7 +329,7 @@ def test_cli_report_end_to_end(store, tmp_path, capsys):
 
     root, ds = store
     out = tmp_path / "rep"
-    rc = main(["report", "--results", str(root), "--out", str(out), "--datasets", "demo", "--formats", "png",
+    rc = main(["report", "--results", str(root), "--out", str(out), "--dataset", "demo", "--formats", "png",
                "--protocol", "demo=otb-toolkit", "--json", str(tmp_path / "r.json")])
     assert rc == 0
     printed = capsys.readouterr().out
@@ -508,7 +508,8 @@ def test_energy_is_the_figure_bench_profile_prints(tmp_path):
 
     import datasets
     from bench.efficiency.profile import format_profile, profile_tracker, write_profile
-    from reports.collect import HEADLINE_ENERGY_KEY, read_profile
+    from bench.efficiency.headline import MEASURED as HEADLINE_ENERGY_KEY
+    from reports.collect import read_profile
     from trackers.base import Tracker, TrackResult
 
     class Neuron(nn.Module):   # integer spike counts 0..4, emitted as count / 4 (NI-LIF's convention)
@@ -527,7 +528,7 @@ def test_energy_is_the_figure_bench_profile_prints(tmp_path):
             return self.pw(self.lif(self.stem(x) * 4))
 
     class Two(Tracker):
-        name, spiking, update_interval = "two", True, 3
+        name, spiking, template_update_interval = "two", True, 3
 
         def __init__(self):
             torch.manual_seed(0)
@@ -555,11 +556,40 @@ def test_energy_is_the_figure_bench_profile_prints(tmp_path):
     assert HEADLINE_ENERGY_KEY in format_profile(doc)
     e = doc["energy"]["variants"]["exact"]
     assert e[HEADLINE_ENERGY_KEY] != pytest.approx(e["per_frame_amortised_nominal_mJ"])
-    prof = read_profile(write_profile(doc, tmp_path))
+    path = write_profile(doc, tmp_path)
+    prof = read_profile(path)
     assert prof.energy_mj == e[HEADLINE_ENERGY_KEY]
+    # the choice is written once, by the efficiency side; a file from before the block reads the same
+    stored = json.loads(path.read_text())
+    assert stored["headline"]["energy_mJ"] == prof.energy_mj and stored["headline"]["figure"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({k: v for k, v in stored.items() if k != "headline"}))
+    before = read_profile(old)
+    assert (before.energy_mj, before.gmacs, before.energy_model) == (prof.energy_mj, prof.gmacs, prof.energy_model)
     b = doc["branches"]
     assert prof.gmacs == pytest.approx((b["search"]["macs"] + b["template"]["macs"] * 4 / 9) / 1e9)
     assert prof.gsops == pytest.approx((b["search"]["sops"] + b["template"]["sops"] * 4 / 9) / 1e9)
     rows = {r["branch"]: r for r in prof.energy_breakdown}
     assert rows["template"]["weight"] == pytest.approx(4 / 9)
     assert sum(r["total_mj"] * r["weight"] for r in prof.energy_breakdown) == pytest.approx(prof.energy_mj)
+
+
+def test_report_leaderboard_equals_bench_evaluate(store, tmp_path):
+    """One scoring path: ``bench evaluate --json`` and the report's leaderboard give the same numbers for
+    the same files (per tracker, every metric, per sequence and per attribute)."""
+    from bench.cli import main
+    from reports.collect import collect
+
+    root, _ = store
+    out = tmp_path / "ev.json"
+    assert main(["evaluate", "--results", str(root), "-d", "demo", "-p", "otb-toolkit", "--attributes",
+                 "--per-sequence", "--json", str(out)]) == 0
+    ev = json.loads(out.read_text())
+    data = collect(root, datasets=["demo"], attributes=True, protocols={"*": "otb-toolkit"})
+    for tracker in ("perfect", "lost"):
+        fig, res = ev["trackers"][tracker]["demo"], data.result(tracker, "demo")
+        assert fig["main_metric"] == "auc" and res.protocol == ev["protocol"] == "otb-toolkit"
+        assert {k: v for k, v in fig["metrics"].items() if v is not None} == res.metrics
+        assert [r["auc"] for r in fig["per_sequence"]] == [r["auc"] for r in res.per_sequence]
+        assert {a: v["metrics"]["auc"] for a, v in fig["attributes"].items()} == \
+            {a: v["auc"] for a, v in res.attributes.items()}

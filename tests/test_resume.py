@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 from bench.results import RunFolder, code_version
 from bench.runner import RunSpec, run
 from datasets.demo import DEMO_SEQUENCES

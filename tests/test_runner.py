@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import bench.runner as runner
-from bench.errors import DataError, ResultsError
+from bench.core.errors import DataError, ResultsError
 from bench.runner import RunSpec, run
 from datasets.base import prefetch
 

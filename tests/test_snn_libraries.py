@@ -218,7 +218,7 @@ def test_bench_profile_of_the_spikingjelly_file_tracker(tmp_path, capsys):
     from bench.cli import main
 
     spec = f"{REPO / 'examples' / 'spikingjelly_tracker.py'}:create_tracker"
-    assert main(["profile", "--tracker", spec, "--max-frames", "4", "--no-latency", "--results", str(tmp_path),
+    assert main(["profile", "--tracker", spec, "--frames", "4", "--no-latency", "--results", str(tmp_path),
                  "--counter", "exact,thop", "--json", "-"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["tracker"] == "spikingjelly_tracker.py:create_tracker"

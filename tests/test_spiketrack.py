@@ -10,7 +10,7 @@ import torch
 
 import trackers
 from trackers.base import RandomWeightsWarning
-from bench.errors import CheckpointError, ConfigError, UnknownNameError
+from bench.core.errors import CheckpointError, ConfigError, UnknownNameError
 from trackers.common import clip_box, crop_box_to_image, hann1d, hann2d, map_box_back, normalize_crop, sample_target
 from trackers.spiketrack import CONFIGS, SpikeTrackTracker, build_model, count_parameters, get_config, guess_config
 from trackers.spiketrack.config import SpikeTrackConfig
@@ -355,7 +355,7 @@ def test_packed_level_histogram_equals_plain_count(shape, dtype):
 
 
 def test_aggregate_stats_files(tmp_path):
-    from bench.errors import ResultsError
+    from bench.core.errors import ResultsError
     from trackers.spiketrack.sfr import aggregate_stats_files
 
     layer = {"mean_count": [0.5], "nonzero_fraction": [0.25], "level_fraction": [[0.75, 0.2, 0.05, 0, 0]]}
@@ -381,3 +381,120 @@ def test_aggregate_weights_each_sequence_equally():
     assert agg["sequences"] == 2
     assert agg["search"]["layers"]["l"]["mean_count"] == [1.5]
     assert agg["search"]["overall"]["mean_count"] == 1.5
+
+
+# -- inference fast paths and the device-side recorder -------------------------------------------
+@pytest.mark.parametrize("steps", [1, 2, 3])
+def test_inference_neuron_equals_autograd_neuron_bitwise(steps):
+    """The in-place inference path does the official operations in the official order."""
+    g = torch.Generator().manual_seed(steps)
+    x = torch.randn(steps, 2, 8, 5, 5, generator=g, dtype=torch.float64) * 3
+    n = NILIFNeuron().double()
+    with torch.no_grad():
+        n.decay.copy_(torch.randn(3, generator=g, dtype=torch.float64))
+        fast = n(x)
+    slow = n(x.clone().requires_grad_(True))
+    assert slow.requires_grad and torch.equal(fast, slow.detach())
+
+
+def test_recorder_without_histograms_gives_the_same_mean_counts():
+    from trackers.spiketrack.sfr import FiringRateRecorder
+
+    a, b = _tiny_tracker(3, record_sfr=False), _tiny_tracker(3, record_sfr=False)
+    ra, rb = FiringRateRecorder(a.model, histograms=True).attach(), FiringRateRecorder(b.model, histograms=False).attach()
+    frames = _frames(3, seed=3)
+    for t in (a, b):
+        t.initialize(frames[0], (60, 40, 30, 24), {"dataset": "otb", "sequence": "s"})
+        for img in frames[1:]:
+            t.track(img)
+    for branch in ("template", "search"):
+        assert ra.mean_counts(branch) == rb.mean_counts(branch)
+    sa, sb = ra.stats(), rb.stats()
+    layer = "encoder.mrm.0.retriever.q_spike"
+    assert sa["search"]["layers"][layer]["mean_count"] == sb["search"]["layers"][layer]["mean_count"]
+    assert "histogram" in sa["search"]["layers"][layer] and "histogram" not in sb["search"]["layers"][layer]
+    assert "nonzero_fraction" not in sb["search"]["overall"]
+    assert sa["search"]["overall"]["mean_count"] == pytest.approx(sb["search"]["overall"]["mean_count"], abs=1e-12)
+    with pytest.raises(ValueError, match="histograms=True"):
+        rb.histograms("search")
+    # sequences with and without histograms aggregate on the mean counts
+    agg = aggregate_sequences([sa, sb])
+    assert agg["search"]["layers"][layer]["mean_count"] == sa["search"]["layers"][layer]["mean_count"]
+    assert "level_fraction" not in agg["search"]["layers"][layer]
+    assert agg["search"]["overall"]["nonzero_fraction"] is None
+
+
+def test_tracker_records_mean_counts_only_unless_asked():
+    t = _tiny_tracker(1)
+    frames = _frames(2, seed=4)
+    t.initialize(frames[0], (60, 40, 30, 24), {"dataset": "otb", "sequence": "s"})
+    t.track(frames[1])
+    layer = t.sequence_stats()["firing_rates"]["search"]["layers"]["decoder.spike"]
+    assert set(layer) == {"images", "mean_count", "observations"}
+    h = _tiny_tracker(1, sfr_histograms=True)
+    h.initialize(frames[0], (60, 40, 30, 24), {"dataset": "otb", "sequence": "s"})
+    h.track(frames[1])
+    assert "level_fraction" in h.sequence_stats()["firing_rates"]["search"]["layers"]["decoder.spike"]
+
+
+def test_batch_norm_folding_matches_conv_then_norm():
+    from trackers.spiketrack.fast import fold_batch_norms, make_fast
+
+    model = build_model(SpikeTrackConfig("tiny_t3", (8, 16, 32, 48), 128, 3, 48, 16), dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, buf in model.named_buffers():
+            if name.endswith("running_var"):
+                buf.uniform_(0.5, 1.5, generator=g)
+            elif name.endswith(("running_mean", "bias")):
+                buf.normal_(0, 0.2, generator=g)
+    folded = make_fast(model, channels_last=False)
+    assert folded.folded_batch_norms > 100 and fold_batch_norms(folded) == 0  # nothing left to fold
+    assert not any(isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)) for m in folded.modules())
+    x = torch.randn(1, 8, 32, 32, generator=g, dtype=torch.float64)
+    a, b = model.encoder.ConvBlock1_2[0], folded.encoder.ConvBlock1_2[0]
+    with torch.no_grad():
+        ref = a.bn1(a.conv1(x.clone()))
+        assert torch.allclose(b.bn1(b.conv1(x)), ref, atol=1e-10)
+        ref = model.encoder.mrm[0].retriever.q_conv(x)
+        assert torch.allclose(folded.encoder.mrm[0].retriever.q_conv(x), ref, atol=1e-10)
+
+
+def test_fast_tracker_says_boxes_may_differ():
+    t = _tiny_tracker(3, fast=True)
+    d = t.describe()
+    assert d["fast"] is True and "may differ from the official" in d["numerics"]
+    assert "fast" in _tiny_tracker(1).describe() and _tiny_tracker(1).describe()["fast"] is False
+    frames = _frames(2, seed=5)
+    t.initialize(frames[0], (60, 40, 30, 24), {"dataset": "otb", "sequence": "s"})
+    r = t.track(frames[1])
+    assert all(math.isfinite(v) for v in r.box)
+    assert t.sequence_stats()["firing_rates"]["search"]["images"] == 1
+
+
+def test_run_config_records_fast_mode_only_when_set():
+    from bench.runner import RunSpec
+
+    assert "fast" not in RunSpec("spiketrack_s256_t1").config()   # default runs keep their old configuration
+    assert RunSpec("spiketrack_s256_t1", fast=True).config()["fast"] is True
+
+
+def test_fast_copy_does_not_record_into_the_original_recorder():
+    t = _tiny_tracker(1)                                  # its recorder hooks the shared model
+    f = SpikeTrackTracker(t.model, fast=True)
+    frames = _frames(2, seed=6)
+    f.initialize(frames[0], (60, 40, 30, 24), {"dataset": "otb", "sequence": "s"})
+    f.track(frames[1])
+    assert t.recorder.images("search") == 0 and f.recorder.images("search") == 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("shape", [(3, 1, 1440, 16, 16), (2, 2, 256, 24, 24), (3, 1, 64, 16, 16)])
+def test_gate_weighted_sum_equals_official_expression_bitwise(dtype, shape):
+    from trackers.spiketrack.mrm import weighted_sum_over_steps
+
+    g = torch.Generator().manual_seed(shape[2])
+    x = torch.randn(shape, generator=g, dtype=dtype)
+    w = torch.softmax(torch.randn(shape[1], shape[2], shape[0], generator=g, dtype=dtype), -1)
+    official = (x.permute(1, 2, 0, 3, 4) * w[..., None, None]).sum(dim=2)   # fuc.py GateModule
+    assert torch.equal(weighted_sum_over_steps(x, w), official)

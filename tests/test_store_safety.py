@@ -213,7 +213,7 @@ def test_the_lock_of_a_killed_run_is_taken_over_and_the_run_resumes(tmp_path, cs
 def test_a_full_disk_leaves_no_partial_file_and_one_line(tmp_path, monkeypatch, capsys):
     """ENOSPC on the second sequence's box file: one line naming the folder and the reason; the first
     sequence stays finished, the second leaves no box file and no temporary file."""
-    import bench.io as io
+    import bench.core.io as io
 
     real = os.fsync
     calls = {"n": 0}

@@ -13,8 +13,9 @@ import pytest
 import torch
 
 import trackers
-from bench.errors import CheckpointError, ConfigError, UnknownNameError
-from trackers.vit import count_macs, get_config
+from bench.core.errors import CheckpointError, ConfigError, UnknownNameError
+from bench.efficiency.model_macs import count_macs
+from trackers.vit import get_config
 
 SSTRACK_CONFIGS = ["dropmae_256_150ep", "dropmae_256_got_60ep", "dropmae_384_150ep", "dropmae_384_got_60ep"]
 ALL_NAMES = ["sstrack_b256", "sstrack_b384", "ostrack_256", "ostrack_384", "odtrack_b256", "odtrack_b384"]
@@ -168,7 +169,7 @@ def test_count_macs_uses_the_suite_thop_counter_and_restores_mode():
     """count_macs's thop total is bench.efficiency.thop's (one counter for the suite); its per-type split
     adds up to it, and the model's train/eval mode is left as it was."""
     from bench.efficiency.thop import thop_profile
-    from trackers.vit.flops import profile_inputs
+    from bench.efficiency.model_macs import profile_inputs
 
     m = _meta("ostrack_256").train()
     c = count_macs(m)

@@ -142,7 +142,7 @@ def test_registered_tracker_runs_end_to_end_in_float64():
 
 
 def test_bad_initial_box_is_a_bench_error():
-    from bench.errors import BenchError
+    from bench.core.errors import BenchError
 
     tr = ViTTracker(_tiny("vitb_256_mae_ce_32x4_ep300"), "tiny")
     with pytest.raises(BenchError):

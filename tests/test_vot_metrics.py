@@ -10,7 +10,7 @@ import json
 import numpy as np
 import pytest
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 from bench.metrics import PROTOCOLS, SequenceInput, evaluate
 from bench.metrics.vot2018 import read_reset_trajectory
 from bench.metrics.vot2020 import failure_progress

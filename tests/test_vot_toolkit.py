@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from bench.cli import main as bench_main
-from bench.errors import ConfigError, DataError
-from bench.metrics.regions import parse_region
+from bench.core.errors import ConfigError, DataError
+from bench.core.regions import parse_region
 from bench.vot import results as vres
 from bench.vot import toolkit, workspace as W
 
@@ -104,7 +104,7 @@ def test_parse_analysis_labels():
 def test_missing_toolkit_is_a_clear_error(tmp_path, monkeypatch, capsys):
     src = _toy_sequence(tmp_path)
     ws = tmp_path / "ws"
-    assert bench_main(["vot", "setup", "--tracker", "mil", "--workspace", str(ws), "--sequences", str(src)]) == 0
+    assert bench_main(["vot", "setup", "--tracker", "mil", "--workspace", str(ws), "--vot-folder", str(src)]) == 0
     monkeypatch.setattr(toolkit, "toolkit_version", lambda: None)
     assert bench_main(["vot", "run", "--workspace", str(ws)]) != 0
     assert "pip install vot-toolkit==0.9.0 attributee==0.1.9" in capsys.readouterr().err
@@ -113,7 +113,7 @@ def test_missing_toolkit_is_a_clear_error(tmp_path, monkeypatch, capsys):
 def test_unknown_tracker_fails_before_writing(tmp_path, capsys):
     src = _toy_sequence(tmp_path)
     assert bench_main(["vot", "setup", "--tracker", "nope", "--workspace", str(tmp_path / "ws"),
-                       "--sequences", str(src)]) != 0
+                       "--vot-folder", str(src)]) != 0
     assert not (tmp_path / "ws").exists()
     assert "unknown tracker" in capsys.readouterr().err
 
@@ -148,7 +148,7 @@ def test_real_toolkit_end_to_end(shared, tmp_path, capsys):
     ws = tmp_path / "ws"
     res = tmp_path / "results"
     assert bench_main(["vot", "setup", "--tracker", "mil", "--stack", "vot2020", "--workspace", str(ws),
-                       "--sequences", str(shared / "data" / "vot" / "bag"), "--max-frames", "24",
+                       "--vot-folder", str(shared / "data" / "vot" / "bag"), "--max-frames", "24",
                        "--anchor-stride", "10", "--experiments", "baseline,unsupervised", "--timeout", "120"]) == 0
     assert bench_main(["vot", "run", "--workspace", str(ws), "--toolkit-timeout", "300"]) == 0
     out_json = tmp_path / "analysis.json"
@@ -224,7 +224,7 @@ def test_full_bag_sequence_whole_path(shared, tmp_path):
     vot analysis, import; the suite's figures equal the toolkit's. (Measured with MIL: EAO 0.0323,
     A 0.3189, R 1.0, unsupervised A 0.1927.)"""
     ws, res, out = tmp_path / "ws", tmp_path / "results", tmp_path / "a.json"
-    assert bench_main(["vot", "setup", "--tracker", "mil", "--workspace", str(ws), "--sequences",
+    assert bench_main(["vot", "setup", "--tracker", "mil", "--workspace", str(ws), "--vot-folder",
                        str(shared / "data" / "vot" / "bag"), "--experiments", "baseline,unsupervised"]) == 0
     assert bench_main(["vot", "run", "--workspace", str(ws)]) == 0
     assert bench_main(["vot", "analyse", "--workspace", str(ws), "--results", str(res), "--json", str(out)]) == 0

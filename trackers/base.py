@@ -24,19 +24,89 @@ class TrackResult:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+#: the branch labels a model may report (see :func:`model_branch`)
+BRANCHES = ("template", "search")
+
+
+@dataclass(frozen=True)
+class ProfileInputs:
+    """The inputs a profiler runs a model on: ``model(*args, **kwargs)``, batch 1.
+
+    ``note`` says where they come from (e.g. the family's official profiler); ``describe`` holds what a
+    profile should record about them (e.g. ``{"num_templates": 3}``).
+    """
+
+    args: tuple
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+    describe: dict[str, Any] = field(default_factory=dict)
+
+
+def model_branch(model: Any) -> str | None:
+    """The branch ``model`` says it is running: its ``branch`` attribute when that is a string (SpikeTrack's
+    model sets ``"template"`` / ``"search"`` as it enters each), else ``None`` (no branch label)."""
+    label = getattr(model, "branch", None)
+    return label if isinstance(label, str) else None
+
+
+def model_profile_inputs(model: Any, num_templates: int | None = None) -> ProfileInputs | None:
+    """The inputs ``model`` declares for profiling: its ``profile_inputs(num_templates=None)`` method, which
+    returns :class:`ProfileInputs`; ``None`` when it declares none."""
+    declare = getattr(model, "profile_inputs", None)
+    return declare(num_templates) if callable(declare) else None
+
+
 class Tracker(abc.ABC):
     """A single-object tracker.
 
-    Subclasses set ``name`` and ``spiking``, expose their torch ``model`` (``None`` for classical
-    trackers) so the efficiency engine can profile it, and set ``template_updated`` to ``True`` from
-    ``track`` on frames where they refreshed their template memory (latency is reported separately for
-    those frames).
+    Subclasses set ``name`` and ``spiking`` and implement ``initialize`` / ``track``. The attributes and
+    methods below, with their defaults, are everything the efficiency engine (``bench.efficiency``) asks
+    of a tracker: it reads nothing else, and a tracker that keeps the defaults is still profiled (latency
+    only when ``model`` is ``None``).
     """
 
     name: str = ""
     spiking: bool = False
+    #: the torch ``nn.Module`` the tracker runs (profiled for MACs, SOPs, energy); ``None`` for classical trackers
     model: Any = None
+    #: set to ``True`` by ``track`` on frames where the tracker refreshed its template memory (latency of
+    #: those frames is reported apart; ``bench run`` logs them to amortise the template branch)
     template_updated: bool = False
+    #: integer spike levels D: a spike value v stands for v x D spikes (SpikeTrack's NI-LIF emits count / 4,
+    #: D = 4). ``None``: an ANN, or a spiking tracker that leaves D to be inferred from the spike values
+    spike_scale: int | None = None
+    #: ``True``/``False`` when the tracker itself says whether it runs without trained weights; ``None``:
+    #: its model says (:func:`has_random_weights`)
+    random_weights: bool | None = None
+    #: the name this contract replaces for :attr:`template_update_interval` (trackers written before it)
+    update_interval: int | None = None
+
+    @property
+    def template_update_interval(self) -> int | None:
+        """Frames between re-runs of the model's template branch when the update rule fires (the nominal
+        amortisation period of the template energy). ``None``: the template branch runs only at
+        initialisation (a single template, or a model without a separate template branch)."""
+        return self.update_interval
+
+    @template_update_interval.setter
+    def template_update_interval(self, value: int | None) -> None:
+        self.update_interval = value
+
+    def current_branch(self) -> str | None:
+        """The branch the model is running at this moment: ``"template"``, ``"search"`` (:data:`BRANCHES`), or
+        ``None`` when the model has no branches (one count per frame). Default: :func:`model_branch`."""
+        return model_branch(self.model)
+
+    def profile_inputs(self) -> ProfileInputs | None:
+        """The inputs a profiler runs ``model`` on outside tracking (e.g. the family's official profiler's);
+        ``None``: only the tracked frames are profiled. Default: :func:`model_profile_inputs`."""
+        return model_profile_inputs(self.model) if self.model is not None else None
+
+    def record_firing_rates(self, on: bool) -> bool:
+        """Turn the tracker's own firing-rate recording (reported by :meth:`sequence_stats`) on or off; returns
+        whether it records now. The efficiency engine measures rates itself and turns this off to save hook
+        time. Default: the tracker records none."""
+        return False
 
     @abc.abstractmethod
     def initialize(self, image: np.ndarray, box: Sequence[float], info: dict | None = None) -> None:
@@ -57,6 +127,33 @@ class Tracker(abc.ABC):
     def describe(self) -> dict:
         """Configuration that identifies this tracker's outputs (stored in the run manifest)."""
         return {"name": self.name, "spiking": self.spiking}
+
+
+class _Undeclared(Tracker):
+    """A tracker object that does not subclass :class:`Tracker` (a duck-typed plugin), seen through the
+    contract: what it defines of ``name``/``spiking``/``model``/``template_updated``, defaults for the rest."""
+
+    def __init__(self, inner: Any):
+        self._inner = inner
+        self.name = getattr(inner, "name", "") or type(inner).__name__
+        self.spiking = bool(getattr(inner, "spiking", False))
+        self.model = getattr(inner, "model", None)
+
+    @property  # type: ignore[override]
+    def template_updated(self) -> bool:
+        return bool(getattr(self._inner, "template_updated", False))
+
+    def initialize(self, image: np.ndarray, box: Sequence[float], info: dict | None = None) -> None:
+        self._inner.initialize(image, box, info)
+
+    def track(self, image: np.ndarray) -> TrackResult:
+        return self._inner.track(image)
+
+
+def declared(tracker: Any) -> Tracker:
+    """``tracker`` itself when it is a :class:`Tracker`; else a view of it with the contract's defaults, so
+    that the efficiency engine reads the contract only."""
+    return tracker if isinstance(tracker, Tracker) else _Undeclared(tracker)
 
 
 class RandomWeightsWarning(UserWarning):
@@ -103,7 +200,7 @@ def has_random_weights(tracker: Any) -> bool | None:
 
 def validate_box(box: Sequence[float], image_shape: tuple[int, ...] | None = None) -> Box:
     """Return ``box`` as floats, rejecting non-finite values and non-positive sizes."""
-    from bench.errors import DataError
+    from bench.core.errors import DataError
 
     if len(box) != 4:
         raise DataError(f"box must have 4 values x,y,w,h, got {len(box)}")

@@ -5,7 +5,6 @@ objects runs code. Users opt in to full unpickling for a file they trust (``--tr
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import warnings
@@ -13,7 +12,8 @@ import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from bench.errors import CheckpointError
+from bench.core.errors import CheckpointError
+from bench.core.hashing import file_sha256
 
 STATE_DICT_KEYS = ("net", "model", "state_dict", "model_state_dict")
 
@@ -125,12 +125,3 @@ def load_weights(module: Any, path: str | os.PathLike, trust: bool = False, stri
     return file_sha256(path)
 
 
-def file_sha256(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(chunk)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()

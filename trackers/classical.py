@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 from trackers.base import Tracker, TrackResult, validate_box
 from trackers.registry import register_tracker
 

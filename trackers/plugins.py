@@ -13,7 +13,7 @@ directly. Either way the tracker goes through the same commands as a built-in on
 
 This module holds what is particular to trackers: the checks on what a factory returns, the keyword
 arguments it is called with, and the run-folder name of a spec. Where names come from (entry points,
-specs, files) is :mod:`bench.registry`.
+specs, files) is :mod:`bench.core.registry`.
 """
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ import inspect
 from pathlib import Path
 from typing import Any, Callable
 
-from bench.registry import PluginError, is_spec, split_spec
+from bench.core.registry import PluginError, is_spec, split_spec
 
-#: hints some commands give a tracker (``record_sfr=False``: the efficiency engine measures firing rates
-#: itself); a plugin factory that does not take one simply does not get it
+#: hints some commands give a tracker factory; a plugin factory that does not take one simply does not get
+#: it. ``record_sfr=False`` is the older spelling of :meth:`trackers.base.Tracker.record_firing_rates`
+#: (``False``), kept for the callers that still pass it
 _OPTIONAL_HINTS = ("record_sfr",)
 
 
@@ -74,7 +75,7 @@ def adapt_tracker_factory(factory: Callable[..., Any], name: str, source: str) -
         except PluginError:
             raise
         except Exception as e:
-            from bench.errors import BenchError
+            from bench.core.errors import BenchError
 
             if isinstance(e, BenchError):   # the plugin already says what is wrong, in one line
                 raise

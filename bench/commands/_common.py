@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
-from bench.errors import ConfigError, ResultsError
+from bench.core.errors import ConfigError, ResultsError
+from bench.core.paths import check_outputs, check_parent, resolved  # noqa: F401  (commands take them from here)
 
 
 # --- numeric options: one check per meaning, the same in every command ------------------------------
@@ -45,37 +47,38 @@ def positive_float(text: str) -> float:
     return x
 
 
-# --- outputs never land on inputs ---------------------------------------------------------------------
+# --- one flag name per concept; old spellings kept hidden for one release -----------------------------
 
-def _resolved(path: str | os.PathLike) -> Path:
-    return Path(os.path.abspath(Path(path).expanduser()))
+class _OldSpelling(argparse.Action):
+    """A flag's previous spelling: stores into the new flag's ``dest``, says once on stderr what it is now."""
+
+    def __init__(self, option_strings: list[str], dest: str, new: str = "", extend: bool = False,
+                 **kwargs: Any) -> None:
+        self.new, self.extend = new, extend
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        if self.extend:   # a repeatable single-value spelling folded into the new list flag
+            values = (getattr(namespace, self.dest, None) or []) + [values]
+        setattr(namespace, self.dest, values)
+        warned = getattr(namespace, "_old_spellings_warned", set())
+        if option_string not in warned:
+            warned.add(option_string)
+            setattr(namespace, "_old_spellings_warned", warned)
+            print(f"bench: warning: {option_string} is now {self.new}; the old spelling goes in the next release",
+                  file=sys.stderr)
 
 
-def check_outputs(outputs: dict[str, str | os.PathLike | None], inputs: dict[str, str | os.PathLike | None]) -> None:
-    """Refuse, before anything is written, an output path that is one of the inputs or lies inside one.
+def add_old_spelling(p: argparse.ArgumentParser, old: str, new: str, dest: str, **kwargs: Any) -> None:
+    """Accept ``old`` as a hidden alias of ``new`` (same ``dest``, same ``nargs``/``type``), for one release.
 
-    ``outputs`` and ``inputs`` map the flag that names each path (``--out``, ``--video``) to the path; ``None``
-    entries are ignored. Two outputs naming the same file are refused too. Links are followed, so a second
-    name for an input is caught as well.
-    """
-    seen: dict[Path, str] = {}
-    ins = {flag: _resolved(p) for flag, p in inputs.items() if p}
-    real_ins = {flag: Path(os.path.realpath(p)) for flag, p in ins.items()}
-    for flag, path in outputs.items():
-        if not path:
-            continue
-        out, real_out = _resolved(path), Path(os.path.realpath(_resolved(path)))
-        if real_out in seen or out in seen:
-            raise ConfigError(f"{flag} {path}: the same file as {seen.get(real_out) or seen.get(out)}")
-        seen[out] = seen[real_out] = flag
-        for in_flag, src in ins.items():
-            real_src = real_ins[in_flag]
-            if out == src or real_out == real_src or _same_file(out, src):
-                raise ConfigError(f"{flag} {path}: is the input named by {in_flag}; choose another output path")
-            if src.is_dir() and (real_src in real_out.parents or src in out.parents):
-                raise ConfigError(f"{flag} {path}: lies inside the input folder {in_flag} {src}; "
-                                  "choose an output path outside it")
+    ``extend=True`` for an old repeatable single-value flag (``--sequence A --sequence B``) whose new
+    spelling takes a list (``--sequences A B``)."""
+    p.add_argument(old, dest=dest, action=_OldSpelling, new=new, help=argparse.SUPPRESS, **kwargs)
 
+
+# --- outputs never land on inputs (the checks: bench.core.paths) ------------------------------------
 
 def check_json_output(path: str | None, results: str | os.PathLike | None, **inputs: str | None) -> None:
     """``--json PATH``: never one of the inputs, never a file the results store owns (a ``<seq>.txt``,
@@ -83,7 +86,7 @@ def check_json_output(path: str | None, results: str | os.PathLike | None, **inp
     if not path or path == "-":
         return
     check_outputs({"--json": path}, {f"--{k.replace('_', '-')}": v for k, v in inputs.items()})
-    p = _resolved(path)
+    p = resolved(path)
     if Path(path).is_dir():
         raise ConfigError(f"--json {path}: is a folder; name a file")
     check_parent(p, "--json")
@@ -92,22 +95,6 @@ def check_json_output(path: str | None, results: str | os.PathLike | None, **inp
         in_run_folder = real.parent != root and (real.parent / "run.json").is_file()
         if root in real.parents and (real.suffix == ".txt" or in_run_folder):
             raise ConfigError(f"--json {path}: would overwrite a file of the results store; choose another path")
-
-
-def check_parent(path: Path, flag: str) -> None:
-    """The folder an output goes into can be made: no file stands where a folder of its path must be."""
-    for parent in Path(path).parents:
-        if parent.exists():
-            if not parent.is_dir():
-                raise ConfigError(f"{flag} {path}: {parent} is a file, not a folder")
-            return
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def add_tracker_options(p: argparse.ArgumentParser, required: bool = True, threads: bool = True) -> None:
@@ -144,7 +131,7 @@ def add_results_option(p: argparse.ArgumentParser, help: str = "results store fo
 
 def results_path(args: argparse.Namespace) -> Path:
     """``--results``, else ``BENCH_RESULTS``, else the config file, else ``./results``."""
-    from bench.config import results_dir
+    from bench.core.config import results_dir
 
     return results_dir(args.results)
 
@@ -163,7 +150,7 @@ def write_json(path: str | None, obj: Any) -> None:
         return
     import json
 
-    from bench.io import _json_default, atomic_write_json
+    from bench.core.io import _json_default, atomic_write_json
 
     if path == "-":
         import sys

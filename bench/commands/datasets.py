@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import add_json_option, check_json_output, write_json
+from bench.commands._common import add_json_option, add_old_spelling, check_json_output, write_json
+from bench.core.errors import ConfigError
 
 
 def register(sub) -> None:
@@ -13,7 +14,9 @@ def register(sub) -> None:
     for action, helptext in (("check", "validate a dataset root: report every problem with file and line"),
                              ("info", "describe a dataset: splits, protocol, where its root is, its size")):
         q = dsub.add_parser(action, help=helptext)
-        q.add_argument("name", help="dataset name (see `bench list datasets`)")
+        q.add_argument("name", nargs="?", help="dataset name (see `bench list datasets`); or --dataset NAME")
+        q.add_argument("--dataset", "-d", dest="dataset_flag", metavar="NAME",
+                       help="dataset name, as in every other command")
         q.add_argument("--root", help="dataset root folder (else BENCH_<NAME>_ROOT or bench.toml)")
         q.add_argument("--split", help="dataset split")
         q.add_argument("--annotations", metavar="DIR",
@@ -22,14 +25,25 @@ def register(sub) -> None:
             q.add_argument("--decode", action="store_true",
                            help="decode every frame (slow); by default frames are checked for presence and "
                                 "complete JPEG/PNG markers")
-            q.add_argument("--sequence", action="append", metavar="SEQ", help="check only this sequence (repeatable)")
+            q.add_argument("--sequences", nargs="+", metavar="SEQ", help="check only these sequences")
+            add_old_spelling(q, "--sequence", "--sequences", "sequences", extend=True, metavar="SEQ")
         add_json_option(q)
         q.set_defaults(func=check if action == "check" else info)
+
+
+def _name(args: argparse.Namespace) -> str:
+    """The dataset, named as the positional NAME or as ``--dataset`` (the flag every other command takes)."""
+    if args.name and args.dataset_flag and args.name != args.dataset_flag:
+        raise ConfigError(f"two datasets named: {args.name} and --dataset {args.dataset_flag}; give one")
+    if not (args.name or args.dataset_flag):
+        raise ConfigError(f"name the dataset: bench datasets {args.action} NAME (or --dataset NAME)")
+    return args.name or args.dataset_flag
 
 
 def _open(args: argparse.Namespace):
     import datasets
 
+    args.name = _name(args)
     return datasets.create_dataset(args.name, root=args.root, split=args.split, annotations=args.annotations)
 
 
@@ -39,7 +53,7 @@ def check(args: argparse.Namespace) -> int:
     ds = _open(args)
     root = getattr(ds, "root", None) or args.root
     check_json_output(args.json, None, root=str(root) if root else None, annotations=args.annotations)
-    names = [ds.resolve_name(s) for s in args.sequence] if args.sequence else None
+    names = [ds.resolve_name(s) for s in args.sequences] if args.sequences else None
     try:
         from tqdm import tqdm
 
@@ -68,14 +82,18 @@ def check(args: argparse.Namespace) -> int:
 
 def info(args: argparse.Namespace) -> int:
     import datasets
-    from bench.config import dataset_root, env_var_for
-    from bench.errors import BenchError
+    from bench.core.config import dataset_root, env_var_for
+    from bench.core.errors import BenchError
 
+    args.name = _name(args)
     entry = datasets.DATASETS.get(args.name)
+    record = datasets.benchmark_info(entry.name)
     root = dataset_root(entry.name, args.root)
     check_json_output(args.json, None, root=str(root) if root else None, annotations=args.annotations)
-    out = {"name": entry.name, "description": entry.description, "splits": entry.meta.get("splits", []),
-           "default_protocol": entry.meta.get("default_protocol"), "dataset_mode": entry.meta.get("dataset_mode"),
+    out = {"name": entry.name, "display_name": record.display_name, "description": entry.description,
+           "splits": entry.meta.get("splits", []), "default_protocol": record.default_protocol,
+           "dataset_mode": record.toolkit_mode, "attributes": [code for code, _ in record.attributes],
+           "submission": record.submission, "aliases": list(record.aliases),
            "env_var": env_var_for(entry.name), "root": str(root) if root else None}
     if root is not None or args.annotations or not entry.meta.get("needs_root", True):
         try:

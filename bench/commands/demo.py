@@ -56,7 +56,7 @@ def _terminate_as_exit():
 def main(args: argparse.Namespace) -> int:
     import trackers
     from bench.demo import parse_init, plan_outputs, read_init_file, track_video
-    from bench.errors import DataError
+    from bench.core.errors import DataError
 
     # everything the user typed is checked before a model is built or a frame decoded
     spiking = trackers.TRACKERS.get(args.tracker).meta.get("spiking")  # unknown name: fails here, early

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.commands._common import (add_json_option, add_results_option, check_json_output, non_negative_int,
                                     results_path, write_json)
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 
-_MAIN_KEYS = ("auc", "ao", "eao", "accuracy")
+if TYPE_CHECKING:
+    from bench.evaluation import EvaluationReport
 
 
 def register(sub) -> None:
@@ -26,8 +27,8 @@ def register(sub) -> None:
     p.add_argument("--root", help="dataset root folder (else BENCH_<NAME>_ROOT or bench.toml)")
     p.add_argument("--split", help="dataset split")
     p.add_argument("--tracker", "-t", action="append", help="only these trackers (repeatable)")
-    p.add_argument("--attributes", action="store_true", help="also score each attribute subset (LaSOT, TNL2K, "
-                                                              "OTB, UAV123)")
+    p.add_argument("--attributes", action="store_true",
+                   help="also score each attribute subset (benchmarks with attribute tables: `bench list datasets`)")
     p.add_argument("--bootstrap", type=non_negative_int, default=0, metavar="N",
                    help="bootstrap confidence intervals over sequences with N resamples (e.g. 1000)")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"),
@@ -58,45 +59,46 @@ def _protocols(value: str | None) -> list[str | None]:
 
 
 def main(args: argparse.Namespace) -> int:
-    from bench.evaluation import evaluate_many
+    from bench.evaluation import EvaluationRequest, evaluate
 
     protocols = _protocols(args.protocol)
     check_json_output(args.json, results_path(args), annotations=args.annotations, root=args.root)
     trackers = args.tracker
     if args.compare and trackers:
         trackers = list(dict.fromkeys(trackers + list(args.compare)))
-    reports = evaluate_many(results_path(args), args.dataset, protocols, annotations=args.annotations,
-                            root=args.root, split=args.split, trackers=trackers, attributes=args.attributes,
-                            bootstrap=args.bootstrap, seed=args.seed)
+    reports = evaluate(EvaluationRequest(
+        results_path(args), args.dataset, tuple(protocols), trackers=tuple(trackers) if trackers else None,
+        annotations=args.annotations, root=args.root, split=args.split, attributes=args.attributes,
+        bootstrap=args.bootstrap, seed=args.seed))
     outputs, failed = [], False
     for i, report in enumerate(reports):
         if i:
             print()
         outputs.append((report, _show(report, args)))
-        for name, message in report["failures"].items():  # the others were scored; these say why not
+        for name, message in report.failures.items():  # the others were scored; these say why not
             print(f"bench: error: tracker {name} not scored: {message}", file=sys.stderr)
             failed = True
     if args.json:
         if len(outputs) == 1:
-            obj = to_json(outputs[0][0], per_sequence=args.per_sequence, comparison=outputs[0][1])
+            obj = outputs[0][0].to_dict(per_sequence=args.per_sequence, comparison=outputs[0][1])
         else:
             obj = to_json_many(outputs, per_sequence=args.per_sequence)
         if failed:
-            obj["failures"] = {report["protocol"]: report["failures"] for report, _ in outputs if report["failures"]}
+            obj["failures"] = {report.protocol: report.failures for report, _ in outputs if report.failures}
         write_json(args.json, obj)
     return 1 if failed else 0
 
 
-def _show(report: dict, args: argparse.Namespace) -> dict | None:
+def _show(report: "EvaluationReport", args: argparse.Namespace) -> dict | None:
     """Print one protocol's tables; returns the paired comparison (``--compare``) if asked for."""
     from bench.metrics.bootstrap import paired_comparison
-    from bench.registry import normalise_name
+    from bench.core.registry import normalise_name
     from bench.table import format_table
 
-    evals = report["evaluations"]
+    evals = report.scores
     keys = list(evals[0].result.metrics)
-    print(f"protocol {report['protocol']} | dataset {report['dataset']} (mode {report['dataset_mode']}) | "
-          f"{report['settings']['n_sequences']} sequences | figures in %")
+    print(f"protocol {report.protocol} | dataset {report.dataset} (mode {report.dataset_mode}) | "
+          f"{report.settings['n_sequences']} sequences | figures in %")
     rows = [[ev.tracker, *[_pct(ev.result.metrics.get(k)) for k in keys]] for ev in evals]
     print(format_table(["tracker", *keys], rows, digits=2))
     for ev in evals:
@@ -110,7 +112,7 @@ def _show(report: dict, args: argparse.Namespace) -> dict | None:
         print(format_table(["tracker", *evals[0].bootstrap.keys()], brow))
 
     if args.attributes:
-        main_key = next((k for k in _MAIN_KEYS if k in keys), keys[0])
+        main_key = evals[0].main_metric
         abbrevs = list(dict.fromkeys(a for ev in evals for a in ev.attributes))
         print(f"\n{main_key} by attribute (number of sequences in the header):")
         head = ["tracker", *[f"{a}({evals[0].attributes[a]['n_sequences']})" if a in evals[0].attributes else a
@@ -127,9 +129,11 @@ def _show(report: dict, args: argparse.Namespace) -> dict | None:
     if missing:
         raise ConfigError(f"--compare: no results of {', '.join(missing)} under {results_path(args)}; "
                           f"found: {', '.join(ev.tracker for ev in evals)}")
-    main_key = next((k for k in _MAIN_KEYS if k in a.result.seq_values), None)
+    # the protocol's main metric where it has per-sequence values, else the first such of AUC, AO, EAO, A
+    main_key = next((k for k in (a.main_metric, "auc", "ao", "eao", "accuracy") if k in a.result.seq_values),
+                    None)
     if main_key is None:
-        raise ConfigError(f"--compare: protocol {report['protocol']} has no per-sequence score to compare")
+        raise ConfigError(f"--compare: protocol {report.protocol} has no per-sequence score to compare")
     n = args.bootstrap or 1000
     comparison = paired_comparison(a.result, b.result, key=main_key, n=n, seed=args.seed)
     comparison.update({"a": a.tracker, "b": b.tracker})
@@ -147,33 +151,14 @@ def to_json_many(outputs: list, per_sequence: bool = False) -> dict:
     trackers: dict[str, Any] = {}
     comparisons = {}
     for report, comparison in outputs:
-        one = to_json(report, per_sequence=per_sequence, comparison=comparison)
-        for t, per_ds in one["trackers"].items():
-            trackers.setdefault(t, {}).setdefault(report["dataset"], {})[report["protocol"]] = per_ds[report["dataset"]]
+        for sc in report.scores:
+            trackers.setdefault(sc.tracker, {}).setdefault(report.dataset, {})[report.protocol] = \
+                sc.to_dict(per_sequence)
         if comparison is not None:
-            comparisons[report["protocol"]] = comparison
-    out = {"command": "evaluate", "protocols": [r["protocol"] for r, _ in outputs], "dataset": first["dataset"],
-           "dataset_mode": first["dataset_mode"], "units": "fractions in [0, 1]", "settings": first["settings"],
+            comparisons[report.protocol] = comparison
+    out = {"command": "evaluate", "protocols": [r.protocol for r, _ in outputs], "dataset": first.dataset,
+           "dataset_mode": first.dataset_mode, "units": "fractions in [0, 1]", "settings": first.settings,
            "trackers": trackers}
     if comparisons:
         out["comparisons"] = comparisons
-    return out
-
-
-def to_json(report: dict, per_sequence: bool = False, comparison: dict | None = None) -> dict:
-    """One object: per-tracker, per-dataset figures plus the protocol and settings that produced them."""
-    trackers: dict[str, Any] = {}
-    for ev in report["evaluations"]:
-        fig = ev.result.to_dict(per_sequence=per_sequence)
-        fig["results_folder"] = str(ev.folder)
-        if ev.attributes:
-            fig["attributes"] = ev.attributes
-        if ev.bootstrap:
-            fig["bootstrap"] = ev.bootstrap
-        trackers[ev.tracker] = {report["dataset"]: fig}
-    out = {"command": "evaluate", "protocol": report["protocol"], "dataset": report["dataset"],
-           "dataset_mode": report["dataset_mode"], "units": "fractions in [0, 1]",
-           "settings": report["settings"], "trackers": trackers}
-    if comparison is not None:
-        out["comparison"] = comparison
     return out

@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.commands._common import (add_dataset_options, add_json_option, add_results_option, add_tracker_options,
+from bench.commands._common import (add_dataset_options, add_json_option, add_old_spelling, add_results_option,
+                                    add_tracker_options,
                                     apply_threads, check_json_output, non_negative_int, positive_float, results_path,
                                     write_json)
 
@@ -18,8 +19,10 @@ def register(sub) -> None:
     add_dataset_options(p)
     add_results_option(p, "results store folder")
     p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
-    p.add_argument("--max-frames", type=non_negative_int, default=100,
+    p.add_argument("--frames", dest="max_frames", type=non_negative_int, default=100, metavar="N",
                    help="frames in total over the sequences (default 100; 0 = all frames)")
+    # before 0.2 this was --max-frames, which every other command uses for frames per sequence
+    add_old_spelling(p, "--max-frames", "--frames", "max_frames", type=non_negative_int, metavar="N")
     p.add_argument("--energy-preset", default="fp32", choices=["fp32", "fp16", "int8"],
                    help="45 nm energy constants (Horowitz 2014): fp32 4.6/0.9 pJ, fp16 1.5/0.4, int8 0.23/0.03")
     p.add_argument("--e-mac", type=positive_float, help="user-defined energy per MAC in pJ (overrides the preset)")
@@ -49,11 +52,12 @@ def main(args: argparse.Namespace) -> int:
     import datasets
     import trackers
     from bench.efficiency.profile import format_profile, profile_tracker, resolve_counters, write_profile
-    from bench.errors import ConfigError
+    from bench.core.errors import ConfigError
+    from trackers.base import declared
     from trackers.plugins import default_run_name
 
     if args.max_frames == 1:
-        raise ConfigError(f"--max-frames must be 0 (all) or at least 2 (one init frame and one tracked frame), "
+        raise ConfigError(f"--frames must be 0 (all) or at least 2 (one init frame and one tracked frame), "
                           f"got {args.max_frames}")
     max_frames = args.max_frames or None
     from bench.efficiency.energy import constants
@@ -68,11 +72,11 @@ def main(args: argparse.Namespace) -> int:
     for name in args.sequences or ():
         dataset.resolve_name(name)   # a mistyped name fails before the model is built
     apply_threads(args)
-    # the engine measures firing rates itself; the tracker's own recorder would only add hook time
     entry = trackers.TRACKERS.get(args.tracker)
-    own_rates_off = {"record_sfr": False} if entry.meta.get("spiking") else {}
-    tracker = trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
-                                      dtype=args.dtype, trust_checkpoint=args.trust_checkpoint, **own_rates_off)
+    tracker = declared(trackers.create_tracker(args.tracker, checkpoint=args.checkpoint, device=args.device,
+                                               dtype=args.dtype, trust_checkpoint=args.trust_checkpoint))
+    # the engine measures firing rates itself; the tracker's own recorder would only add hook time
+    tracker.record_firing_rates(False)
     doc = profile_tracker(tracker, dataset, max_frames=max_frames, sequences=args.sequences,
                           energy_preset=args.energy_preset, e_mac=args.e_mac, e_ac=args.e_ac, memory=args.memory,
                           latency=not args.no_latency, warmup=args.warmup, histogram=args.histogram,

@@ -6,9 +6,9 @@ import sys
 
 from pathlib import Path
 
-from bench.commands._common import (add_json_option, add_results_option, check_json_output, check_outputs,
-                                    results_path, write_json)
-from bench.errors import ConfigError, ResultsError
+from bench.commands._common import (add_json_option, add_old_spelling, add_results_option, check_json_output,
+                                    check_outputs, results_path, write_json)
+from bench.core.errors import ConfigError, ResultsError
 
 
 def register(sub) -> None:
@@ -18,7 +18,9 @@ def register(sub) -> None:
                     "and write report.xlsx, leaderboard.md/.tex and figures/ under --out.")
     add_results_option(p, "results folder: this suite's store or any toolkit's folder of <seq>.txt files")
     p.add_argument("--out", default="report", help="output folder (default: ./report)")
-    p.add_argument("--datasets", nargs="+", metavar="NAME", help="only these datasets (default: all found)")
+    p.add_argument("--dataset", "-d", dest="datasets", nargs="+", metavar="NAME",
+                   help="only these datasets (default: all found)")
+    add_old_spelling(p, "--datasets", "--dataset", "datasets", nargs="+", metavar="NAME")
     p.add_argument("--annotations", nargs="+", default=[], metavar="DATASET=DIR",
                    help="ground truth from an evaluation toolkit's annotation folder, e.g. otb100=../shared/data/otb")
     p.add_argument("--root", nargs="+", default=[], metavar="DATASET=DIR", help="dataset root folders")
@@ -49,7 +51,8 @@ def _pairs(items: list[str], what: str) -> dict[str, str]:
 def main(args: argparse.Namespace) -> int:
     from bench.table import format_table
     from reports.build import write_report
-    from reports.collect import collect, registry_spiking
+    from bench.evaluation import tracker_meta
+    from reports.collect import collect
     from reports.model import benchmark_label, metric_label
     from reports.published import DEFAULT_FILE, load_published, relevant_published
 
@@ -80,9 +83,9 @@ def main(args: argparse.Namespace) -> int:
         data.published = relevant_published(pub, data.benchmarks())
         for p in data.published:
             if p.spiking is None and p.tracker not in data.spiking:
-                known = registry_spiking(p.tracker)
-                if known is not None:
-                    data.spiking[p.tracker] = known
+                meta = tracker_meta(p.tracker)
+                if meta:
+                    data.spiking[p.tracker] = bool(meta.get("spiking", False))
     result = write_report(data, args.out, formats=formats)
 
     for b in data.benchmarks():

@@ -18,6 +18,9 @@ def register(sub) -> None:
     p.add_argument("--run-name", help="name of this run's folder in the store (default: the tracker name)")
     p.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
     p.add_argument("--max-frames", type=positive_int, help="track at most this many frames per sequence (smoke tests)")
+    p.add_argument("--fast", action="store_true",
+                   help="opt-in fast numerics where the tracker offers them (SpikeTrack: folded batch norms, "
+                        "channels-last, bfloat16): boxes may differ from the official code's")
     p.add_argument("--protocol", help="accuracy protocol for the summary (default: the dataset's own)")
     p.add_argument("--overwrite", action="store_true",
                    help="redo this run's results; the old ones stay in place until the new ones are complete")
@@ -46,13 +49,16 @@ def main(args: argparse.Namespace) -> int:
     spec = RunSpec(tracker=args.tracker, dataset=args.dataset, results=str(results_path(args)),
                    run_name=args.run_name, root=args.root, split=args.split, checkpoint=args.checkpoint,
                    trust_checkpoint=args.trust_checkpoint, device=args.device, dtype=args.dtype,
-                   max_frames=args.max_frames, threads=args.threads)
+                   max_frames=args.max_frames, threads=args.threads, fast=args.fast)
     import trackers
-    from bench.errors import ConfigError, UnknownNameError
+    from bench.core.errors import ConfigError, UnknownNameError
     from bench.metrics import PROTOCOLS
 
     # names and output paths fail fast, before the store is touched
-    trackers.TRACKERS.get(args.tracker)
+    entry = trackers.TRACKERS.get(args.tracker)
+    if args.fast and not entry.meta.get("fast_mode"):
+        raise ConfigError(f"--fast: tracker {args.tracker!r} has no fast mode (trackers with one: "
+                          f"{', '.join(trackers.list_trackers(fast_mode=True)) or 'none'})")
     if args.protocol is not None:
         try:
             PROTOCOLS.get(args.protocol.strip())
@@ -74,6 +80,9 @@ def main(args: argparse.Namespace) -> int:
           pct("norm_precision"), summary["fps"]]]))
     print(f"protocol: {summary['protocol']}; FPS = tracked frames / tracker seconds (init frame and frame "
           f"decoding excluded), device {spec.device}, dtype {spec.dtype}")
+    if spec.fast:
+        print("fast mode (--fast): numerics differ from the official code's; a last-bit change can flip a spike, "
+              "so boxes may differ from the official ones")
     write_json(args.json, {"command": "run", "protocol": summary["protocol"],
                            "settings": {**report.folder.manifest().get("config", {}), "results": spec.results},
                            "results": {spec.name: {spec.dataset: summary}}})

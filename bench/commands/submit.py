@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench.commands._common import add_results_option, check_outputs, results_path
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 
 
 def register(sub) -> None:
@@ -14,7 +14,9 @@ def register(sub) -> None:
                        description="Pack results (<results>/<tracker>/<dataset>/<seq>.txt and <seq>_time.txt, or the "
                                    "GOT-10k <seq>/<seq>_001.txt layout) into the zip the evaluation server expects.")
     add_results_option(p, "results folder: this suite's store or any toolkit's folder of <seq>.txt files")
-    p.add_argument("--dataset", "-d", required=True, choices=["got10k", "trackingnet"])
+    p.add_argument("--dataset", "-d", required=True,
+                   help="a benchmark whose test split a server scores (`bench list datasets` tags them "
+                        "'server submission')")
     p.add_argument("--tracker", "-t", help="tracker (needed when the folder holds several)")
     p.add_argument("--out", "-o", required=True, help="zip file to write")
     p.add_argument("--root", help="dataset root: check names and frame counts against the test split")
@@ -30,7 +32,8 @@ def main(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out {args.out}: is a folder; name the zip file to write")
     if not args.out.lower().endswith(".zip"):
         raise ConfigError(f"--out {args.out}: the server takes a .zip file; name it <something>.zip")
-    found = find_results(results_path(args), args.dataset, [args.tracker] if args.tracker else None)
+    dataset, fmt = submission.submission_format(args.dataset)
+    found = find_results(results_path(args), dataset, [args.tracker] if args.tracker else None)
     if len(found) > 1:
         raise ConfigError(f"{results_path(args)}: results of {len(found)} trackers ({', '.join(t.name for t in found)}); "
                           "choose one with --tracker")
@@ -41,17 +44,14 @@ def main(args: argparse.Namespace) -> int:
     if args.root:
         import datasets
 
-        ds = datasets.create_dataset(args.dataset, root=args.root, split="test" if args.dataset == "got10k" else "TEST")
+        ds = datasets.create_dataset(dataset, root=args.root, split=fmt.test_split)
         expected = ds.names()
         counts = {n: len(ds.load(n).frames) for n in expected}
-    if args.dataset == "got10k":
-        out = submission.got10k_zip(tracker, args.out, expected, counts, require_times=not args.no_times)
-        n_expected = submission.GOT10K_TEST_SEQUENCES
-    else:
-        out = submission.trackingnet_zip(tracker, args.out, expected, counts)
-        n_expected = submission.TRACKINGNET_TEST_SEQUENCES
+    options = {"require_times": not args.no_times} if fmt.times else {}
+    out = fmt.write(tracker, args.out, expected, counts, **options)
+    n_expected = fmt.test_sequences
     n = len(expected) if expected is not None else len(tracker.files)
     print(f"wrote {out} ({n} sequences of {tracker.name})")
     if expected is None and n != n_expected:
-        print(f"warning: the {args.dataset} test split has {n_expected} sequences, these results have {n}")
+        print(f"warning: the {dataset} test split has {n_expected} sequences, these results have {n}")
     return 0

@@ -20,9 +20,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench.commands._common import (add_json_option, add_results_option, add_tracker_options, check_outputs,
+from bench.commands._common import (add_json_option, add_old_spelling, add_results_option, add_tracker_options,
+                                    check_outputs,
                                     positive_float, positive_int, results_path, write_json)
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 
 
 def register(sub) -> None:
@@ -35,12 +36,14 @@ def register(sub) -> None:
     add_tracker_options(s, threads=False)
     s.add_argument("--stack", default="vot2020", help="vot2020, vot2018 or a stack YAML file (default: vot2020)")
     s.add_argument("--workspace", "-w", required=True, help="workspace folder (created)")
-    src = s.add_mutually_exclusive_group(required=True)
-    src.add_argument("--sequences", help="VOT-format sequence folder, or a folder of them (list.txt)")
+    src = s.add_mutually_exclusive_group()
+    src.add_argument("--vot-folder", metavar="FOLDER",
+                     help="VOT-format sequence folder, or a folder of them (list.txt)")
     src.add_argument("--dataset", "-d", help="a suite dataset to convert to VOT layout (see `bench list datasets`)")
     s.add_argument("--root", help="dataset root folder (with --dataset)")
     s.add_argument("--split", help="dataset split (with --dataset)")
-    s.add_argument("--only", nargs="+", metavar="SEQ", help="only these sequences")
+    s.add_argument("--sequences", nargs="+", metavar="SEQ", help="only these sequences")
+    add_old_spelling(s, "--only", "--sequences", "sequences", nargs="+", metavar="SEQ")
     s.add_argument("--max-frames", type=positive_int, metavar="N",
                    help="cut sequences to this many frames (smoke tests)")
     s.add_argument("--anchor-stride", type=positive_int, default=50, metavar="N",
@@ -75,7 +78,7 @@ def register(sub) -> None:
 
 
 def _load_setup(ws: Path) -> dict:
-    from bench.vot.workspace import load_setup
+    from bench.vot.workspace_files import load_setup
 
     return load_setup(ws)
 
@@ -97,10 +100,15 @@ def setup_main(args: argparse.Namespace) -> int:
         # read now, as the TraX server will: a text file, an LFS pointer or a truncated download is an
         # error here, not a failed toolkit run later
         load_checkpoint(args.checkpoint, trust=args.trust_checkpoint)
-    if args.sequences and (args.root or args.split):
-        raise ConfigError(f"{'--root' if args.root else '--split'} goes with --dataset, not with --sequences")
-    if args.sequences and not Path(args.sequences).exists():
-        raise ConfigError(f"--sequences {args.sequences}: no such file or folder")
+    if not (args.vot_folder or args.dataset):
+        if args.sequences and len(args.sequences) == 1 and Path(args.sequences[0]).is_dir():
+            raise ConfigError(f"--sequences {args.sequences[0]}: --sequences now names sequences; "
+                              "give the VOT folder as --vot-folder FOLDER")
+        raise ConfigError("give the sequences to set up: --vot-folder FOLDER or --dataset NAME")
+    if args.vot_folder and (args.root or args.split):
+        raise ConfigError(f"{'--root' if args.root else '--split'} goes with --dataset, not with --vot-folder")
+    if args.vot_folder and not Path(args.vot_folder).exists():
+        raise ConfigError(f"--vot-folder {args.vot_folder}: no such file or folder")
     if args.label is not None and not args.label.strip():
         raise ConfigError("--label: empty name")
     experiments = [e for e in args.experiments.split(",") if e] if args.experiments else None
@@ -110,26 +118,26 @@ def setup_main(args: argparse.Namespace) -> int:
         # ("SupervisedExperiment requires an online tracker runtime"); leave realtime out unless asked for
         experiments = ["baseline", "unsupervised"]
     ws = Path(args.workspace)
-    inputs = {"--sequences": args.sequences, "--root": args.root, "--checkpoint": args.checkpoint,
+    inputs = {"--vot-folder": args.vot_folder, "--root": args.root, "--checkpoint": args.checkpoint,
               "--stack": args.stack if args.stack not in W.STACKS else None}
     W.check_sources(ws, [], inputs)             # never write onto (or into) what is read
     W.check_workspace_folder(ws)
     W.stack_text(args.stack, experiments)       # unknown stack or experiment, unreadable stack file
     W.read_trackers_ini(ws)                     # an existing registry that setup would have to merge into
-    if args.sequences:
-        folders = W.vot_sequence_folders(args.sequences)
-        if args.only:
-            missing = sorted(set(args.only) - {f.name for f in folders})
+    if args.vot_folder:
+        folders = W.vot_sequence_folders(args.vot_folder)
+        if args.sequences:
+            missing = sorted(set(args.sequences) - {f.name for f in folders})
             if missing:
-                raise ConfigError(f"{args.sequences}: no sequence named {missing[0]}")
-            folders = [f for f in folders if f.name in set(args.only)]
+                raise ConfigError(f"{args.vot_folder}: no sequence named {missing[0]}")
+            folders = [f for f in folders if f.name in set(args.sequences)]
         seqs = [W.sequence_from_vot_folder(f, args.anchor_stride, args.max_frames) for f in folders]
         label = args.label or (args.stack if args.stack in W.STACKS else "vot")
     else:
         from datasets import create_dataset
 
         ds = create_dataset(args.dataset, root=args.root, split=args.split)
-        names = [ds.resolve_name(n) for n in args.only] if args.only else ds.names()
+        names = [ds.resolve_name(n) for n in args.sequences] if args.sequences else ds.names()
         seqs = [W.sequence_from_dataset(ds.load(n), args.anchor_stride, args.max_frames) for n in names]
         label = args.label or ds.name
     if vot2018_note:
@@ -149,7 +157,8 @@ def _tracker_id(args, setup: dict, ws: Path | None = None) -> tuple[str, str]:
     """The suite tracker to run (``--tracker`` or the one set up) and its ``trackers.ini`` section, which
     must exist in the workspace."""
     import trackers
-    from bench.vot.workspace import read_trackers_ini, tracker_identifier
+    from bench.vot.workspace import tracker_identifier
+    from bench.vot.workspace_files import read_trackers_ini
 
     name = args.tracker or setup.get("tracker")
     if not name:
@@ -181,7 +190,7 @@ def _experiments(arg: str | None, stack: dict, ws: Path | None = None) -> list[s
 
 def run_main(args: argparse.Namespace) -> int:
     from bench.vot import toolkit
-    from bench.vot.workspace import check_workspace_sequences
+    from bench.vot.workspace_files import check_workspace_sequences
 
     # everything is read and checked before the toolkit starts (it writes results and the log)
     ws = Path(args.workspace)
@@ -200,7 +209,7 @@ def run_main(args: argparse.Namespace) -> int:
 def analyse_main(args: argparse.Namespace) -> int:
     from bench.table import format_table
     from bench.vot import results, toolkit
-    from bench.vot.workspace import check_workspace_sequences
+    from bench.vot.workspace_files import check_workspace_sequences
 
     ws = Path(args.workspace)
     setup = _load_setup(ws)
@@ -209,7 +218,7 @@ def analyse_main(args: argparse.Namespace) -> int:
     stack = toolkit.stack_experiments(ws)
     store = results_path(args)
     if args.json and args.json != "-":
-        from bench.vot.workspace import SETUP_FILE  # here, not at the top: `bench --help` stays instant
+        from bench.vot.workspace_files import SETUP_FILE  # here, not at the top: `bench --help` stays instant
 
         check_outputs({"--json": args.json}, {f"workspace file {f}": ws / f for f in
                                               ("config.yaml", "stack.yaml", "trackers.ini", SETUP_FILE)})

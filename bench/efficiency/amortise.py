@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 
 
 def run_template_rate(folder: str | Path, updates_encode: bool = True) -> dict | None:
     """Template encodings per tracked frame over the ``bench run`` results in ``folder``; ``None`` when the
     folder holds no finished sequence. ``updates_encode``: a template update re-runs the template branch."""
-    from bench.io import load_boxes
+    from bench.core.io import load_boxes
     from bench.results import RunFolder
 
     run = RunFolder(Path(folder))
@@ -34,7 +34,7 @@ def run_template_rate(folder: str | Path, updates_encode: bool = True) -> dict |
         stats_path = run.stats_path(name)
         ups: list = []
         if stats_path.is_file():
-            from bench.io import read_json
+            from bench.core.io import read_json
 
             stats = read_json(stats_path)
             ups = stats.get("template_update_frames") or [] if isinstance(stats, dict) else []

@@ -73,16 +73,15 @@ def synapse_calls(layers: Iterable[Mapping], shapes: ShapeRecorder) -> tuple[dic
 
 def leak_multiplies(module: nn.Module | None, steps: int, numel_step: int) -> float:
     """Multiplications of a neuron layer's leak in one call: none for integrate-and-fire (spikingjelly's
-    ``IFNode``), none at the first step of SpikeTrack's NI-LIF (``mem[0] = x[0]``, then ``mem[t] =
-    (mem[t-1] - s[t-1]) * alpha_t + x[t]``), else one per neuron update, as spikingjelly charges its
-    ``LIFNode`` (analytical_energy.py:506-507)."""
+    ``IFNode``), else one per neuron update, as spikingjelly charges its ``LIFNode``
+    (analytical_energy.py:506-507), less the steps a neuron class declares leak-free by a class attribute
+    ``leak_free_steps`` (SpikeTrack's NI-LIF: 1, ``mem[0] = x[0]``, then ``mem[t] = (mem[t-1] - s[t-1]) *
+    alpha_t + x[t]``)."""
     sj = sys.modules.get("spikingjelly.activation_based.neuron")
     if sj is not None and isinstance(module, getattr(sj, "IFNode", ())):
         return 0.0
-    nilif = sys.modules.get("trackers.spiketrack.neuron")
-    if nilif is not None and isinstance(module, getattr(nilif, "NILIFNeuron", ())):
-        return float(numel_step * max(steps - 1, 0))
-    return float(numel_step * steps)
+    free = getattr(type(module), "leak_free_steps", 0) if module is not None else 0
+    return float(numel_step * max(steps - (free if isinstance(free, int) else 0), 0))
 
 
 def neuron_calls(neurons: Iterable[Mapping], shapes: ShapeRecorder, kinds: Mapping, model: nn.Module

@@ -6,8 +6,10 @@ Counting every aten operator through a dispatch mode costs about 2-3x a SpikeTra
 - **full** (dispatch mode, :class:`~bench.efficiency.macs.RULES`): the MACs of every operator, the module
   that ran it, the branch, and where each spike operand came from (which neuron call and which of its
   time steps). The result is stored as a *template* keyed by the segment's signature.
-- **cheap** (forward hooks on the neuron modules only): per neuron call one sum and one non-zero count
-  per time step. The MACs come from the template of the same signature and each operator's SOPs from
+- **cheap** (forward hooks on the neuron modules only): per neuron call one sum (and, with histograms,
+  one non-zero count and level histogram) per time step, kept in the suite's one neuron-output
+  accumulator (:class:`bench.core.spikes.SpikeAccumulator`, each call its own entry) and read once per
+  frame. The MACs come from the template of the same signature and each operator's SOPs from
   the spike counts of the neuron calls that fed it in *this* frame.
 
 A *segment* is a run of work in one branch (``branch_of()``, e.g. SpikeTrack's ``model.branch``; one
@@ -27,9 +29,14 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from bench.core.spikes import SpikeAccumulator, count_histogram
 from bench.efficiency.macs import MAX_COUNT, ModuleStack, RuleDispatch, spike_scale_of
 from bench.efficiency.neurons import OBSERVED, NeuronKind, acts_as_neuron, classify
+from trackers.base import model_branch
 
+
+#: the counter's key in its accumulator: the frame's log of neuron calls
+FRAME = "<frame>"
 
 # ------------------------------------------------------------------------------------------------
 # what is recorded
@@ -37,12 +44,12 @@ from bench.efficiency.neurons import OBSERVED, NeuronKind, acts_as_neuron, class
 
 @dataclass
 class NeuronCall:
+    """One neuron call of a segment; its statistics are the next entry of the frame's log in the counter's
+    :class:`SpikeAccumulator` (every neuron call of a frame, in call order)."""
+
     name: str
     T: int
     numel_step: int
-    sums: torch.Tensor            # [T] sum of output values per step
-    nonzero: torch.Tensor | None  # [T] non-zero elements per step (with histograms)
-    hist: torch.Tensor | None     # [T, MAX_COUNT+1] level counts, when histograms are on
     scale: int | None = None      # this neuron's D (count = value x D); None: the counter's
 
 
@@ -153,8 +160,8 @@ class EfficiencyCounter:
     classes :mod:`bench.efficiency.neurons` knows (the suite's, spikingjelly's, snnTorch's, registered
     ones), each read as its class says (time layout, tuple outputs), plus any other leaf module that
     turns a real-valued input into spikes in the first frame it runs in.
-    ``branch_of``: ``() -> str | None`` (default: the
-    model's ``branch`` attribute when it has one). ``spike_scale``: D, integer count = value x D
+    ``branch_of``: ``() -> str | None`` (default: the model's branch label,
+    :func:`trackers.base.model_branch`, when it has one). ``spike_scale``: D, integer count = value x D
     (``None``: inferred). ``mode``: ``'auto'`` (full mode only for unseen signatures), ``'full'``
     (every frame) or ``'cheap'`` (never full after the first).
     """
@@ -172,13 +179,19 @@ class EfficiencyCounter:
         self._observe = neuron is None   # explicit neuron classes: exactly those, nothing inferred
         self._not_neurons: set[str] = set()
         self._probes: dict[str, Any] = {}
-        if branch_of is None and isinstance(getattr(model, "branch", None), str):
-            branch_of = lambda: model.branch  # noqa: E731
+        if branch_of is None and model_branch(model) is not None:
+            branch_of = lambda: model_branch(model)  # noqa: E731
         self.branch_of = branch_of
         self.fixed_scale = spike_scale
         self.scales_seen: set[int] = set()
         self.pair_rule = pair_rule
         self.histogram = histogram
+        # per frame, under one key (a key per call costs more to read than to record): sums (with histograms:
+        # non-zero counts, level histograms) of each neuron call, an entry each; the outputs are integer
+        # counts in [0, MAX_COUNT] at their scale, the bound of exact sums
+        self.spikes = SpikeAccumulator(sums=True, nonzero=histogram, per_call=True, top=MAX_COUNT)
+        self._level_fns: dict[int, Callable] = {}
+        self._frame_serial = 0
         self.mode = mode
         self.neuron_names = list(self.kinds)
         self.templates: dict[tuple, list[OpCall]] = {}
@@ -237,6 +250,8 @@ class EfficiencyCounter:
         self.attach()
         self._kind = kind
         self._segments = []
+        self.spikes.reset()
+        self._frame_serial += 1   # the accumulator's image: every call of a frame its own entry
         first_of_kind = kind not in self._kinds_counted
         if self._missing and self._full_streak >= self.max_full_streak:
             self._abandoned |= self._missing          # stop waiting for these: they stay uncounted
@@ -321,27 +336,26 @@ class EfficiencyCounter:
                 scale = None
             seg = self._segment()
             T = int(out.shape[0])
-            flat = out.detach().reshape(T, -1)
-            acc = torch.float32 if flat.dtype in (torch.float16, torch.bfloat16) else flat.dtype
-            sums = flat.sum(1, dtype=acc)
-            nonzero = hist = None
-            if self.histogram:  # non-zero fraction and level histogram: extra passes, on request
-                nonzero = torch.sign(flat).sum(1, dtype=acc)   # spikes are >= 0; faster than count_nonzero
-                d = scale or self.spike_scale
-                levels = MAX_COUNT + 1
-                idx = (flat * d).round_().clamp_(0, MAX_COUNT).to(torch.int64)
-                idx += torch.arange(T, device=idx.device).unsqueeze(1) * levels
-                hist = torch.bincount(idx.flatten(), minlength=T * levels).reshape(T, levels)
+            numel_step = out.numel() // T if T else 0
+            # the histogram (non-zero fraction and levels: extra passes, on request) reads the scale now
+            levels = self._levels(scale or self.spike_scale) if self.histogram else None
+            self.spikes.add(FRAME, self._frame_serial, out, histogram=levels)
             k = seg.ordinal[name]
             seg.ordinal[name] = k + 1
             seg.signature.append((name, tuple(out.shape)))
-            seg.neurons.append(NeuronCall(name, T, flat.shape[1], sums, nonzero, hist, scale))
+            seg.neurons.append(NeuronCall(name, T, numel_step, scale))
             if self._full:
                 st = out.untyped_storage()
-                self._neuron_out[st.data_ptr()] = (name, k, T, st.nbytes(), flat.shape[1], out.storage_offset(),
+                self._neuron_out[st.data_ptr()] = (name, k, T, st.nbytes(), numel_step, out.storage_offset(),
                                                    out.stride(0), tuple(out.shape[1:]), out.stride()[1:],
                                                    out.is_contiguous())
         return hook
+
+    def _levels(self, scale: int) -> Callable:
+        fn = self._level_fns.get(scale)
+        if fn is None:
+            fn = self._level_fns[scale] = lambda x: count_histogram(x, scale, MAX_COUNT)
+        return fn
 
     def _scale_for(self, key: tuple, x: torch.Tensor, shared: bool = True) -> int | None:
         """The spike scale of ``x`` (cached per key); ``shared``: it also informs the counter's D."""
@@ -396,34 +410,26 @@ class EfficiencyCounter:
         self.frames[self._kind] += 1
         if self._full:
             self.full_frames += 1
-        # one host transfer for everything this frame produced
-        tensors = []
-        for seg in self._segments:
-            for n in seg.neurons:
-                tensors.append(n.sums.double())
-                if n.hist is not None:
-                    tensors.append(n.nonzero.double())
-                    tensors.append(n.hist.double().reshape(-1))
-            for op in seg.ops or ():
-                tensors += [s[1].reshape(1) for s in op.sources if s[0] == "direct"]
-        host = torch.cat(tensors).tolist() if tensors else []
-        pos = 0
+        # the neuron statistics in one read of the accumulator; the direct operands' sums (full mode only)
+        # in one transfer beside it
+        log = self.spikes.read(reset=True).get(FRAME) or {}
+        sums_all, nz_all, hist_all = (None if log.get(k) is None else log[k].tolist()
+                                      for k in ("sums", "nonzero", "histogram"))
+        direct = [s[1].reshape(1) for seg in self._segments for op in seg.ops or () for s in op.sources
+                  if s[0] == "direct"]
+        host = torch.cat(direct).tolist() if direct else []
+        pos = row = 0
         scale = self.spike_scale
         for seg in self._segments:
             counts: dict[tuple, list[float]] = {}
             ordinal: dict[str, int] = defaultdict(int)
             entry: dict[str, int] = defaultdict(int)
             for n in seg.neurons:
-                T = n.T
-                sums = host[pos:pos + T]
-                pos += T
-                hist = nz = None
-                if n.hist is not None:
-                    nz = host[pos:pos + T]
-                    pos += T
-                    L = MAX_COUNT + 1
-                    hist = [host[pos + t * L: pos + (t + 1) * L] for t in range(T)]
-                    pos += T * L
+                T, j = n.T, row
+                row += T
+                sums = sums_all[j:j + T]
+                nz = nz_all[j:j + T] if nz_all is not None else None
+                hist = hist_all[j:j + T] if hist_all is not None else None
                 k = ordinal[n.name]
                 ordinal[n.name] += 1
                 c = [s * (n.scale or scale) / n.numel_step for s in sums]

@@ -81,7 +81,7 @@ def model_names(custom: EnergyConstants | None = None) -> list[str]:
 
 def check_model(name: str, custom: EnergyConstants | None = None) -> str:
     """``name`` when it is a known model, else a ConfigError naming the known ones."""
-    from bench.errors import ConfigError
+    from bench.core.errors import ConfigError
 
     names = model_names(custom)
     if name not in names:

@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 
 CONVENTION = ("fvcore FlopCountAnalysis: torch.jit-traced operators, 1 per MAC for linear/matmul/bmm/einsum/"
               "conv (bias not counted) plus its per-element norm, upsample and pooling terms; element-wise "

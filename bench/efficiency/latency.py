@@ -25,6 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from trackers.base import declared
+
 
 def device_sync(device: Any) -> None:
     """Wait for queued GPU work (no-op on CPU)."""
@@ -123,7 +125,8 @@ def time_sequence(tracker, sequence, max_frames: int | None = None, warmup: int 
                   info: dict | None = None) -> list[FrameTime]:
     """Track ``sequence`` (frame 0 initialises) and time every tracked frame after a warm-up pass."""
     n = len(sequence.frames) if max_frames is None else min(len(sequence.frames), max_frames)
-    model = tracker.model if isinstance(getattr(tracker, "model", None), nn.Module) else None
+    tracker = declared(tracker)   # read through the contract (trackers.base.Tracker) only
+    model = tracker.model if isinstance(tracker.model, nn.Module) else None
     device = model_device(model)
     first = sequence.frames.read(0)
     box = sequence.ground_truth[0]
@@ -147,7 +150,7 @@ def time_sequence(tracker, sequence, max_frames: int | None = None, warmup: int 
             device_sync(device)
             t3 = time.perf_counter()
             out.append(FrameTime(i, t1 - t0, t3 - t2, timer.take() if timer is not None else None,
-                                 bool(getattr(tracker, "template_updated", False))))
+                                 bool(tracker.template_updated)))
     finally:
         if timer is not None:
             timer.remove()

@@ -260,7 +260,7 @@ def estimate(counts: LemaireCounts, costs: LemaireCosts = LemaireCosts(), implem
     version = spikingjelly_version() if implementation in ("auto", "spikingjelly") else None
     if version is None:
         if implementation == "spikingjelly":
-            from bench.errors import ConfigError
+            from bench.core.errors import ConfigError
 
             raise ConfigError("energy model lemaire2022: spikingjelly 2.0 is not installed "
                               "(pip install --no-deps spikingjelly==2.0.0)")

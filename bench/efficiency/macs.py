@@ -29,6 +29,7 @@ Conventions (see docs/efficiency.md):
 """
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from typing import Callable, Iterable
@@ -131,6 +132,16 @@ def _build_rules() -> dict:
 RULES = _build_rules()
 
 
+@functools.lru_cache(maxsize=None)
+def _composite(func) -> bool:
+    """Whether ``func`` has a CompositeImplicitAutograd kernel (it reaches a dispatch mode undecomposed
+    only under ``torch.inference_mode()``)."""
+    try:
+        return torch._C._dispatch_has_kernel_for_dispatch_key(func.name(), "CompositeImplicitAutograd")
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class RuleDispatch(TorchDispatchMode):
     """Sees every aten operator a forward runs; hands those with a MAC rule to ``record(rule, args,
     kwargs, out)``. The one dispatch mode of the efficiency engine (the counter and the shape recorder)."""
@@ -141,8 +152,16 @@ class RuleDispatch(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        out = func(*args, **kwargs)
         rule = RULES.get(func)
+        if rule is None and _composite(func):
+            # under torch.inference_mode() composite operators (conv2d, linear, matmul, ...) reach the mode
+            # whole; their decomposition, run inside the mode, shows the primitives counted without it
+            # (torch.utils.flop_counter.FlopCounterMode does the same)
+            with self:
+                out = func.decompose(*args, **kwargs)
+            if out is not NotImplemented:
+                return out
+        out = func(*args, **kwargs)
         if rule is not None:
             self.record(rule, args, kwargs, out)
         return out

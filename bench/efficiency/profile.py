@@ -5,8 +5,9 @@ twice: once under :class:`~bench.efficiency.counter.EfficiencyCounter` (MACs of 
 SOPs from the spike counts of every frame, firing statistics of every neuron), once unprofiled for the
 latency clocks. Beside the exact count it gives the two other conventions papers call "FLOPs", each
 named: thop 0.0.31's (:mod:`~bench.efficiency.thop`) and, where fvcore is installed, fvcore's
-(:mod:`~bench.efficiency.fvcore_count`), both on the first frame of each kind and, for families whose
-official profiler is known, on that profiler's inputs (``paper_inputs``). The result is a JSON-able
+(:mod:`~bench.efficiency.fvcore_count`), both on the first frame of each kind and, for trackers that
+declare profile inputs (the ViT families: their official profiler's), on those (``paper_inputs``). The
+tracker is read through :class:`trackers.base.Tracker`'s declared members only. The result is a JSON-able
 dict (schema in docs/efficiency.md, ``schema`` key) stored as ``<results>/<tracker>/<dataset>/profile.json``
 so reports never need to re-run anything.
 """
@@ -25,9 +26,10 @@ from bench.efficiency.accounting import EnergyAccounting, format_lines
 from bench.efficiency.counter import EfficiencyCounter
 from bench.efficiency.energy import VARIANTS, constants, energy_report
 from bench.efficiency.latency import latency_report, model_device, time_sequence
+from bench.efficiency.metrics import compute_metrics, metric_lines
 from bench.efficiency.neurobench import not_applicable
 from bench.efficiency.thop import ThopCounter, thop_profile
-from trackers.base import has_random_weights
+from trackers.base import ProfileInputs, Tracker, declared, has_random_weights
 
 SCHEMA = "bench.efficiency.profile/1"
 
@@ -38,7 +40,7 @@ COUNTERS = ("exact", "thop", "fvcore")
 def resolve_counters(counters: Iterable[str] | None) -> tuple[str, ...]:
     """The conventions to report: the given ones (fvcore then required) plus ``exact``; by default thop,
     and fvcore where it is installed."""
-    from bench.errors import ConfigError
+    from bench.core.errors import ConfigError
 
     if counters is None:
         return ("exact", "thop") + (("fvcore",) if fvc.available() else ())
@@ -54,42 +56,10 @@ def resolve_counters(counters: Iterable[str] | None) -> tuple[str, ...]:
     return ("exact",) + tuple(c for c in COUNTERS[1:] if c in chosen)
 
 
-def _spike_scale(tracker, model: nn.Module) -> int | None:
-    for obj in (tracker, model):
-        s = getattr(obj, "spike_scale", None)
-        if isinstance(s, int) and s > 0:
-            return s
-    try:  # SpikeTrack's NI-LIF emits count / 4
-        from trackers.spiketrack.neuron import MAX_LEVEL, NILIFNeuron
-
-        if any(isinstance(m, NILIFNeuron) for m in model.modules()):
-            return MAX_LEVEL
-    except ImportError:
-        pass
-    return None
-
-
-def _paper_inputs(model: nn.Module) -> tuple | None:
-    """The inputs the family's official profiler gives the model (``(templates, search)``), where known."""
-    try:
-        from trackers.vit.flops import profile_inputs
-        from trackers.vit.model import OneStreamViTTracker
-    except ImportError:
-        return None
-    if not isinstance(model, OneStreamViTTracker):
-        return None
-    return profile_inputs(model)
-
-
-_PAPER_NOTE = "official tracking/profile_model.py inputs (batch 1, random crops)"
-
-
-def _paper_thop(model: nn.Module, inputs: tuple) -> dict:
-    """thop count with the inputs the family's official profiler uses."""
-    templates, search = inputs
-    macs, params = thop_profile(model, (templates, search))
-    return {"macs": macs, "gmacs": macs / 1e9, "params": params, "num_templates": len(templates),
-            "inputs": _PAPER_NOTE}
+def _paper_thop(model: nn.Module, inputs: ProfileInputs) -> dict:
+    """thop count with the inputs the tracker declares for profiling (its family's official profiler's)."""
+    macs, params = thop_profile(model, inputs.args, kwargs=inputs.kwargs)
+    return {"macs": macs, "gmacs": macs / 1e9, "params": params, **inputs.describe, "inputs": inputs.note}
 
 
 def _fvcore(what, *args) -> dict:
@@ -130,10 +100,11 @@ def profile_tracker(tracker, dataset, max_frames: int | None = 100, sequences: I
     model quoted first (:mod:`bench.efficiency.energy_models`; every model is in ``energy_models``).
     """
     counters = resolve_counters(counters)
-    model = tracker.model if isinstance(getattr(tracker, "model", None), nn.Module) else None
+    tracker = declared(tracker)   # the engine asks the tracker only what trackers.base.Tracker declares
+    model = tracker.model if isinstance(tracker.model, nn.Module) else None
     doc: dict[str, Any] = {
-        "schema": SCHEMA, "tracker": getattr(tracker, "name", type(tracker).__name__),
-        "dataset": getattr(dataset, "name", str(dataset)), "spiking": bool(getattr(tracker, "spiking", False)),
+        "schema": SCHEMA, "tracker": tracker.name or type(tracker).__name__,
+        "dataset": getattr(dataset, "name", str(dataset)), "spiking": bool(tracker.spiking),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "conventions": {
             "macs": "multiply-accumulates of conv/matmul/attention operators actually executed "
@@ -169,13 +140,18 @@ def profile_tracker(tracker, dataset, max_frames: int | None = 100, sequences: I
             info = {"dataset": doc["dataset"], "sequence": seq.name}
             frames += time_sequence(tracker, seq, n, warmup=warmup, info=info)
         doc["latency"] = latency_report(frames, model_device(model), warmup)
+    # last: a metric may read any figure above; the model is held only now (metrics that need it)
+    doc["metrics"] = compute_metrics(doc, model)
     return doc
 
 
-def _count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, pair_rule, mode,
+def _count(tracker: Tracker, model: nn.Module, seqs, energy_preset, e_mac, e_ac, memory, histogram, pair_rule, mode,
            progress, counters=("exact", "thop"), energy_model=None) -> dict:
-    scale = _spike_scale(tracker, model)
-    counter = EfficiencyCounter(model, spike_scale=scale, pair_rule=pair_rule, histogram=histogram, mode=mode)
+    scale = tracker.spike_scale if isinstance(tracker.spike_scale, int) and tracker.spike_scale > 0 else None
+    # a model without branch labels: the counters call what runs at initialisation the template branch
+    branch_of = tracker.current_branch if tracker.current_branch() is not None else None
+    counter = EfficiencyCounter(model, branch_of=branch_of, spike_scale=scale, pair_rule=pair_rule,
+                                histogram=histogram, mode=mode)
     accounting = EnergyAccounting(model, counter)   # energy models' structure, NeuroBench's activations
     thop_frames: dict[str, int] = {}
     thop_per_kind: dict[str, dict] = {}
@@ -217,7 +193,7 @@ def _count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, 
             bar.close()
     doc = _tables(counter, model, tracker, thop_per_kind, energy_preset, e_mac, e_ac, memory)
     doc.update(accounting.finish(doc, energy_model, constants(energy_preset, e_mac, e_ac)))
-    paper = _paper_inputs(model)
+    paper = tracker.profile_inputs()
     doc["exact"] = {k: {"macs": v, "gmacs": v / 1e9} for k, v in exact_per_kind.items()}
     if with_thop:
         doc["thop"] = {k: {**v, "gmacs": v["macs"] / 1e9} for k, v in thop_per_kind.items()}
@@ -230,19 +206,20 @@ def _count(tracker, model, seqs, energy_preset, e_mac, e_ac, memory, histogram, 
             doc["fvcore"][kind] = _fvcore(cap.count) if cap.calls else {
                 "total": 0, "gtotal": 0.0, "calls": [], "note": "the tracker called no module of its model"}
         if paper is not None:
-            doc["fvcore"]["paper_inputs"] = {**_fvcore(lambda: fvc.fvcore_count(model, paper, label="model")),
-                                             "num_templates": len(paper[0]), "inputs": _PAPER_NOTE}
+            doc["fvcore"]["paper_inputs"] = {
+                **_fvcore(lambda: fvc.fvcore_count(model, paper.args, paper.kwargs, label="model")),
+                **paper.describe, "inputs": paper.note}
     return doc
 
 
-def _step(tracker, img, seq, i, info) -> None:
+def _step(tracker: Tracker, img, seq, i, info) -> None:
     if i == 0:
         tracker.initialize(img, seq.ground_truth[0], info)
     else:
         tracker.track(img)
 
 
-def _tables(counter: EfficiencyCounter, model: nn.Module, tracker, thop_per_kind, energy_preset, e_mac, e_ac,
+def _tables(counter: EfficiencyCounter, model: nn.Module, tracker: Tracker, thop_per_kind, energy_preset, e_mac, e_ac,
             memory) -> dict:
     segs: dict[str, int] = defaultdict(int)
     for (kind, branch), n in counter.segments_per_kind.items():
@@ -287,10 +264,9 @@ def _tables(counter: EfficiencyCounter, model: nn.Module, tracker, thop_per_kind
                        "components": {k: {**v, "gmacs": v["macs"] / 1e9} for k, v in comps.items()}}
     track_frames = counter.frames.get("track", 0)
     tmpl_calls = segs.get("template", 0)
-    interval = getattr(tracker, "update_interval", None)
-    slots = getattr(getattr(tracker, "cfg", None), "num_templates", None) or getattr(tracker, "template_number", None)
-    if slots == 1 or not isinstance(interval, int):
-        interval = None  # a single template is never updated
+    interval = tracker.template_update_interval
+    if not (isinstance(interval, int) and interval > 0):
+        interval = None   # the template branch runs only at initialisation
     c = constants(energy_preset, e_mac, e_ac)
     energy = energy_report(branch_rows, c, scale, template_per_frame=(tmpl_calls / track_frames) if track_frames else None,
                            update_interval=interval, memory=memory, variants=tuple(VARIANTS))
@@ -334,9 +310,16 @@ def profile_path(results: str | Path, tracker: str, dataset: str) -> Path:
 
 
 def write_profile(doc: dict, results: str | Path) -> Path:
-    from bench.io import atomic_write_json
+    from bench.core.io import atomic_write_json
+
+    from bench.efficiency.headline import headline
 
     path = profile_path(results, doc["tracker"], doc["dataset"])
+    doc["headline"] = headline(doc, str(path))   # the one figure reports quote, chosen here once
+    if isinstance(doc.get("metrics"), dict):
+        # the template rate may have changed since profile_tracker (amortise_over_run): per-frame metrics
+        # follow it; those that need the model keep their value
+        doc["metrics"] = compute_metrics(doc, keep=doc["metrics"])
     atomic_write_json(path, doc)
     return path
 
@@ -393,6 +376,7 @@ def format_profile(doc: dict, top: int = 15) -> str:
             if k in e:
                 lines.append(f"      {k}: {e[k]:.4f}")
     lines += format_lines(doc)
+    lines += metric_lines(doc)
     lat = doc.get("latency")
     if lat:
         a = lat["all_frames"]

@@ -6,16 +6,19 @@ snnTorch spiking neurons, ``nn.ReLU`` and ``nn.Sigmoid`` (``blocks/activation.py
 any level is one non-zero output there, which is also what a binary-spike tool calls firing. The
 recorder here counts the same thing for the neurons the efficiency engine recognises (by class or by
 behaviour, :mod:`bench.efficiency.neurons`) and for ``nn.ReLU``/``nn.Sigmoid`` modules, per (module,
-branch): one pass per call (``sign().sum()``), moved to the host once per frame.
+branch), in the suite's one neuron-output accumulator (:class:`bench.core.spikes.SpikeAccumulator`, the one
+the SpikeTrack firing-rate recorder uses): one pass per call (``sign().sum()``) on the device, read back
+when the sparsity is asked for.
 """
 from __future__ import annotations
 
 import contextlib
-from collections import defaultdict
 from typing import Callable, Iterator, Mapping
 
 import torch
 from torch import nn
+
+from bench.core.spikes import SpikeAccumulator
 
 #: activation modules NeuroBench hooks besides spiking neurons (neurobench/blocks/activation.py:3)
 ACTIVATIONS = (nn.ReLU, nn.Sigmoid)
@@ -31,14 +34,6 @@ def _first_tensor(out):
     return out
 
 
-def _nonzero(x: torch.Tensor) -> torch.Tensor:
-    """Non-zero elements of a non-negative tensor (spikes, ReLU and Sigmoid outputs): ``sign().sum()`` is
-    about 10x faster than ``count_nonzero`` on CPU and exact below 2**24 elements in float32."""
-    if x.is_floating_point() and x.numel() < 2 ** 24:
-        return torch.sign(x).sum(dtype=torch.float32 if x.dtype in (torch.float16, torch.bfloat16) else None)
-    return torch.count_nonzero(x)
-
-
 class ActivationRecorder:
     """Non-zero and total outputs per (module, branch) of neurons and NeuroBench's activation modules.
 
@@ -48,17 +43,22 @@ class ActivationRecorder:
     calls]``.
     """
 
+    @property
+    def totals(self) -> dict[tuple, list[float]]:
+        return {k: [float(r["nonzero"].sum()), float(r["observations"].sum()), r["calls"]]
+                for k, r in self.acc.read().items()}
+
     def __init__(self, model: nn.Module, kinds: Callable[[], Mapping[str, object]],
                  branch_of: Callable[[], str | None] | None = None):
         self.model = model
         self.kinds = kinds
         self.branch_of = branch_of
-        self.totals: dict[tuple, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+        self.acc = SpikeAccumulator(sums=False, nonzero=True, per_call=False)
         self.activation_names = {n for n, m in model.named_modules() if n and isinstance(m, ACTIVATIONS)}
         self._modules = dict(model.named_modules())
         self._handles: dict[str, object] = {}
         self._kind = "track"
-        self._pending: list[tuple[tuple, torch.Tensor, int]] = []
+        self._seen: set[tuple] = set()
         self.frames = 0
 
     @property
@@ -87,7 +87,13 @@ class ActivationRecorder:
             spikes = spikes_of(out) if spikes_of is not None else out
             if not isinstance(spikes, torch.Tensor) or spikes.is_meta or spikes.numel() == 0:
                 return
-            self._pending.append(((name, self._branch()), _nonzero(spikes.detach()), spikes.numel()))
+            key = (name, self._branch())
+            self._seen.add(key)
+            if torch.is_inference_mode_enabled():
+                self.acc.add(key, self.frames, spikes)
+            else:  # the accumulators are inference tensors whichever mode the frames run in
+                with torch.inference_mode():
+                    self.acc.add(key, self.frames, spikes)
         return hook
 
     @contextlib.contextmanager
@@ -96,7 +102,7 @@ class ActivationRecorder:
         other leaf module, and keep the counts of those the counter recognises as neurons by the end of the
         frame (a neuron recognised by behaviour is known only after its first call)."""
         self._kind = kind
-        self._pending = []
+        self._seen = set()
         self._watch()
         provisional = []
         if discover:
@@ -110,22 +116,17 @@ class ActivationRecorder:
             for h in provisional:
                 h.remove()
             keep = set(self._handles) | self.neuron_names
-            pending = [p for p in self._pending if p[0][0] in keep]
-            if pending:
-                nonzero = torch.stack([p[1].double() for p in pending]).tolist()
-                for (key, _, numel), nz in zip(pending, nonzero):
-                    t = self.totals[key]
-                    t[0] += nz
-                    t[1] += numel
-                    t[2] += 1
-            self._pending = []
+            for key in self._seen:
+                if key[0] not in keep:   # watched provisionally and not a neuron after all
+                    self.acc.discard(key)
+            self._seen = set()
             self.frames += 1
 
     def sparsity(self, branch: str | None = None, names: set[str] | None = None) -> dict:
         """NeuroBench's activation sparsity over the watched outputs (of one branch, or all); ``None``
         when no activation was seen (NeuroBench then reports 0.0)."""
         nz = tot = 0.0
-        for (name, b), (z, n, _) in self.totals.items():
+        for (name, b), (z, n, _) in self.totals.items():  # one read-out of the device accumulators
             if (branch is None or b == branch) and (names is None or name in names):
                 nz += z
                 tot += n

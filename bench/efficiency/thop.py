@@ -139,14 +139,15 @@ class ThopCounter:
 
 
 def thop_profile(model: nn.Module, inputs: tuple, method: str | None = None,
-                 custom_rules: dict[type, Callable] | None = None) -> tuple[int, int]:
+                 custom_rules: dict[type, Callable] | None = None, kwargs: dict | None = None) -> tuple[int, int]:
     """``(macs, params)`` as ``thop.profile(model, inputs)`` 0.0.31 returns them (model put in eval mode
-    for the call, as thop does, then restored)."""
+    for the call, as thop does, then restored). ``kwargs``: keyword arguments of the call (thop itself
+    passes positional inputs only; the hooks count the same either way)."""
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad(), ThopCounter(model, custom_rules) as counter:
-            (getattr(model, method) if method else model)(*inputs)
+            (getattr(model, method) if method else model)(*inputs, **(kwargs or {}))
     finally:
         model.train(was_training)
     return counter.macs(), counter.params()

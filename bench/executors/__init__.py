@@ -7,7 +7,7 @@ them in this process; :class:`bench.executors.dask.DaskExecutor` shards them ove
 """
 from __future__ import annotations
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 
 
 class ExecutorError(BenchError):

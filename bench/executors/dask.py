@@ -8,7 +8,7 @@ the scheduler re-ran it) does no harm, and results are byte-identical to a local
 Fault tolerance comes from two Dask mechanisms: a task whose worker dies is rescheduled by the
 scheduler (up to ``distributed.scheduler.allowed-failures`` times, then ``KilledWorker``), and a task
 that raises an unexpected exception is retried ``retries`` times. Errors caused by the user's input
-(:class:`~bench.errors.BenchError`) are deterministic, so they are returned, not retried, and re-raised
+(:class:`~bench.core.errors.BenchError`) are deterministic, so they are returned, not retried, and re-raised
 here as the same one-line error.
 
 GPUs: where ``spec.device`` is CUDA every task asks for the Dask resource ``GPU: 1``; start workers with
@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.errors import BenchError, ConfigError, ResultsError
+from bench.core.errors import BenchError, ConfigError, ResultsError
 from bench.executors import ExecutorError
 from bench.runner import RunSpec, run_task
 
@@ -73,7 +73,7 @@ def _absolute(spec: RunSpec) -> RunSpec:
 
     That includes a tracker given as ``path/to/file.py:factory``: the task carries the file's absolute
     path and each worker loads it the same way (under the same module name, see
-    :func:`bench.registry.module_name_for_file`). The run keeps its folder name (``run_name``), so the
+    :func:`bench.core.registry.module_name_for_file`). The run keeps its folder name (``run_name``), so the
     worker writes where the client planned.
     """
     from trackers.plugins import absolute_spec

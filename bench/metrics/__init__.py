@@ -8,7 +8,9 @@
 1.0
 
 ``bench list protocols`` shows the registered protocols; docs/protocols.md says what each one does and
-where the toolkits disagree. Protocol modules (``ope``, ``vot*``) register themselves on import.
+where the toolkits disagree. Protocol modules (one per toolkit: ``pytracking``, ``pysot``, ``got10k``,
+``matlab``, ``trackingnet``, ``vot2018``, ``vot2020``) register themselves on import; the OPE ones run on
+:mod:`bench.metrics.engine`.
 """
 from __future__ import annotations
 
@@ -16,58 +18,33 @@ import importlib
 import pkgutil
 from typing import Any, Iterable
 
-from bench.errors import DataError
-from bench.metrics.base import PROTOCOLS, EvalResult, SequenceInput, register_protocol
-from bench.registry import normalise_name
-
-#: The protocol each benchmark's own authors use (their official evaluation code).
-DEFAULT_PROTOCOL: dict[str, str] = {
-    "lasot": "lasot-toolkit",          # LaSOT MATLAB toolkit (HengLan/LaSOT_Evaluation_Toolkit)
-    "lasot_ext": "lasot-toolkit",      # LaSOT_ext is scored with the same toolkit
-    "tnl2k": "lasot-toolkit",          # TNL2K_evaluation_toolkit = the same MATLAB code on TNL2K annotations
-    "otb100": "otb-toolkit",           # OTB MATLAB toolkit (the code the LaSOT toolkit derives from)
-    "otb50": "otb-toolkit",
-    "otb2013": "otb-toolkit",
-    "demo": "otb-toolkit",             # embedded OTB sequences
-    "uav123": "otb-toolkit",           # UAV123's toolkit is a modified OTB toolkit
-    "uav20l": "otb-toolkit",
-    "nfs": "otb-toolkit",              # NfS was benchmarked with the OTB toolkit
-    "got10k": "got10k-val",            # got10k toolkit ExperimentGOT10k (val; test is scored by the server)
-    "trackingnet": "trackingnet-devkit",  # TrackingNet devkit metrics.py (test is scored by the server)
-    "vot2020": "vot2020",
-    "vot2018": "vot2018",
-}
-
-#: The dataset string each benchmark's metrics branches on (pytracking's ``seq.dataset``).
-DATASET_MODE: dict[str, str] = {
-    "lasot": "lasot", "lasot_ext": "lasot_extension_subset", "tnl2k": "tnl2k", "otb100": "otb",
-    "demo": "otb", "otb50": "otb", "otb2013": "otb", "uav123": "uav", "uav20l": "uav", "nfs": "nfs",
-    "got10k": "got10k", "trackingnet": "trackingnet", "vot2018": "vot", "vot2020": "vot",
-}
+from bench.core.errors import DataError
+from bench.metrics.base import INPUTS, PROTOCOLS, EvalResult, SequenceInput, check_inputs, register_protocol
+from bench.core.registry import normalise_name
 
 
 def default_protocol(dataset: str) -> str:
-    """The protocol the authors of ``dataset`` use (falls back to ``pytracking``)."""
-    key = normalise_name(dataset)
-    for name, proto in DEFAULT_PROTOCOL.items():
-        if normalise_name(name) == key:
-            return proto
-    return "pytracking"
+    """The protocol the authors of ``dataset`` use: its benchmark record's (``pytracking`` when no adapter
+    reads it). The records live beside the adapters (``datasets/<adapter>.py``)."""
+    from datasets import find_benchmark
+
+    b = find_benchmark(dataset)
+    return b.default_protocol if b is not None else "pytracking"
 
 
 def dataset_mode_for(dataset: str) -> str:
-    key = normalise_name(dataset)
-    for name, mode in DATASET_MODE.items():
-        if normalise_name(name) == key:
-            return mode
-    return key
+    """The dataset string the toolkits branch on: the record's ``toolkit_mode`` (else the normalised name)."""
+    from datasets import find_benchmark
+
+    b = find_benchmark(dataset)
+    return b.toolkit_mode if b is not None else normalise_name(dataset)
 
 
 def evaluate(sequences: Iterable[SequenceInput], protocol: str, dataset_mode: str = "otb",
              **options: Any) -> EvalResult:
     """Score ``sequences`` under ``protocol`` (a :data:`PROTOCOLS` name) for the ``dataset_mode`` branch.
 
-    Raises :class:`bench.errors.DataError` where the official toolkit would raise (the message says so).
+    Raises :class:`bench.core.errors.DataError` where the official toolkit would raise (the message says so).
     """
     entry = PROTOCOLS.get(protocol)
     seqs = list(sequences)
@@ -82,13 +59,20 @@ def list_protocols(**filters: Any) -> list[str]:
     return PROTOCOLS.names(**filters)
 
 
+#: modules of this package that register no protocol (the rest are imported to find the protocols).
+_INFRASTRUCTURE = frozenset({"base", "engine", "attributes", "bootstrap"})
+
+
 def _import_protocol_modules() -> None:
+    """Import every protocol module: each non-underscore module (or package) of ``bench.metrics`` other
+    than the infrastructure ones, so a new ``bench/metrics/<name>.py`` calling :func:`register_protocol`
+    is found without editing any other file."""
     for m in pkgutil.iter_modules(__path__):
-        if m.name.startswith(("ope", "vot")):
+        if not m.name.startswith("_") and m.name not in _INFRASTRUCTURE:
             importlib.import_module(f"{__name__}.{m.name}")
 
 
 _import_protocol_modules()
 
-__all__ = ["SequenceInput", "EvalResult", "PROTOCOLS", "register_protocol", "evaluate", "list_protocols",
-           "DEFAULT_PROTOCOL", "DATASET_MODE", "default_protocol", "dataset_mode_for"]
+__all__ = ["SequenceInput", "EvalResult", "PROTOCOLS", "INPUTS", "register_protocol", "check_inputs", "evaluate",
+           "list_protocols", "default_protocol", "dataset_mode_for"]

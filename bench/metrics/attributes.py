@@ -1,44 +1,49 @@
 """Attribute-wise results: the same protocol on the sequences that carry one attribute.
 
-Attribute tables (order = the column order of each benchmark's attribute files):
-LaSOT 14 and TNL2K 17 from their MATLAB toolkits' ``att_name`` lists, OTB 11 from ``attr_desc.txt`` of the
-OTB toolkit, UAV123 12 from the UAV123 toolkit's ``attName`` list. A subset is scored by running the
-protocol on it, so every toolkit rule (e.g. LaSOT's dropping of all-zero curves) applies per attribute
-exactly as the toolkit's attribute plots apply it.
+The attribute tables are part of each benchmark's record, declared beside its adapter (LaSOT's in
+``datasets/lasot.py``, TNL2K's in ``datasets/tnl2k.py``, OTB's in ``datasets/otb.py``, UAV123's in
+``datasets/uav123.py``, each citing its toolkit). A subset is scored by running the protocol on it, so every
+toolkit rule (e.g. LaSOT's dropping of all-zero curves) applies per attribute exactly as the toolkit's
+attribute plots apply it.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator, Mapping
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 from bench.metrics.base import SequenceInput
 
-LASOT = (("IV", "Illumination Variation"), ("POC", "Partial Occlusion"), ("DEF", "Deformation"),
-         ("MB", "Motion Blur"), ("CM", "Camera Motion"), ("ROT", "Rotation"), ("BC", "Background Clutter"),
-         ("VC", "Viewpoint Change"), ("SV", "Scale Variation"), ("FOC", "Full Occlusion"), ("FM", "Fast Motion"),
-         ("OV", "Out-of-View"), ("LR", "Low Resolution"), ("ARC", "Aspect Ratio Change"))
-TNL2K = (("CM", "Camera Motion"), ("ROT", "Rotation"), ("DEF", "Deformation"), ("FOC", "Full Occlusion"),
-         ("IV", "Illumination Variation"), ("OV", "Out-of-View"), ("POC", "Partial Occlusion"),
-         ("VC", "Viewpoint Change"), ("SV", "Scale Variation"), ("BC", "Background Clutter"),
-         ("MB", "Motion Blur"), ("ARC", "Aspect Ratio Change"), ("LR", "Low Resolution"), ("FM", "Fast Motion"),
-         ("AS", "Adversarial Samples"), ("TC", "Thermal Crossover"), ("MS", "Modality Switch"))
-OTB = (("IV", "Illumination Variation"), ("SV", "Scale Variation"), ("OCC", "Occlusion"), ("DEF", "Deformation"),
-       ("MB", "Motion Blur"), ("FM", "Fast Motion"), ("IPR", "In-Plane Rotation"), ("OPR", "Out-of-Plane Rotation"),
-       ("OV", "Out-of-View"), ("BC", "Background Clutters"), ("LR", "Low Resolution"))
-UAV123 = (("SV", "Scale Variation"), ("ARC", "Aspect Ratio Change"), ("LR", "Low Resolution"), ("FM", "Fast Motion"),
-          ("FOC", "Full Occlusion"), ("POC", "Partial Occlusion"), ("OV", "Out-of-View"),
-          ("BC", "Background Clutter"), ("IV", "Illumination Variation"), ("VC", "Viewpoint Change"),
-          ("CM", "Camera Motion"), ("SOB", "Similar Object"))
 
-#: attribute family -> table; the key is also the key the dataset adapters use in ``Sequence.attributes``
-TABLES: dict[str, tuple[tuple[str, str], ...]] = {"lasot": LASOT, "tnl2k": TNL2K, "otb": OTB, "uav": UAV123}
+def _tables() -> dict[str, tuple[tuple[str, str], ...]]:
+    import datasets
 
-_FAMILY = {"lasot": "lasot", "lasot_ext": "lasot", "tnl2k": "tnl2k", "otb100": "otb", "otb50": "otb",
-           "otb2013": "otb", "demo": "otb", "uav123": "uav", "uav20l": "uav"}
+    return {b.attribute_family: b.attributes for b in datasets.benchmarks() if b.attributes and b.attribute_family}
+
+
+class _Tables(Mapping):
+    """attribute family -> ``(abbreviation, label)`` table, read from the benchmark records on each access.
+
+    The family is also the key the adapters use in ``Sequence.attributes``."""
+
+    def __getitem__(self, family: str) -> tuple[tuple[str, str], ...]:
+        return _tables()[family]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_tables())
+
+    def __len__(self) -> int:
+        return len(_tables())
+
+
+TABLES: Mapping[str, tuple[tuple[str, str], ...]] = _Tables()
 
 
 def family_of(benchmark: str) -> str | None:
-    return _FAMILY.get(benchmark.lower().replace("-", "_"))
+    """The attribute family of ``benchmark`` (any name or alias of it), None when it has no table."""
+    import datasets
+
+    b = datasets.find_benchmark(benchmark)
+    return b.attribute_family if b is not None and b.attributes else None
 
 
 def sequence_attributes(attrs: dict[str, Any], family: str) -> set[str]:
@@ -67,7 +72,10 @@ def attribute_results(inputs: list[SequenceInput], protocol: str, dataset_mode: 
 
     family = family_of(benchmark)
     if family is None:
-        raise DataError(f"no attribute table for dataset {benchmark!r}; known: LaSOT, LaSOT_ext, TNL2K, OTB, UAV123")
+        import datasets
+
+        known = ", ".join(b.display_name for b in datasets.benchmarks() if b.attributes)
+        raise DataError(f"no attribute table for dataset {benchmark!r}; known: {known}")
     per_seq = [sequence_attributes(s.attributes, family) for s in inputs]
     if not any(per_seq):
         raise DataError(f"{benchmark}: the sequences carry no {family} attribute annotations")

@@ -11,18 +11,59 @@ from typing import Any, Callable
 
 import numpy as np
 
-from bench.errors import DataError
-from bench.registry import Registry
+from bench.core.errors import DataError
+from bench.core.registry import Registry
 
 #: protocol name -> factory ``(sequences, dataset_mode, **options) -> EvalResult``.
-#: meta: ``description``, ``default_for`` (benchmarks whose authors use it), ``kind`` ("ope" / "vot"),
-#: ``metrics`` (keys it reports), ``source`` (the official code it reproduces).
+#: meta: ``description``, ``kind`` ("ope" / "vot"),
+#: ``metrics`` (keys it reports), ``source`` (the official code it reproduces),
+#: ``needs`` (tuple of the :data:`INPUTS` it requires; :func:`check_inputs` refuses results without them) and
+#: ``main_metric`` (the ``metrics`` key of its headline number: "auc", "ao", "eao", ...). Which benchmarks use
+#: a protocol by default is said by their records (``bench.core.benchmark.Benchmark.default_protocol``).
 PROTOCOLS = Registry("protocol")
+
+#: what a protocol may need, and how a refusal names it.
+INPUTS: dict[str, str] = {
+    "boxes": "one-pass boxes (one x,y,w,h result file per sequence)",
+    "vot_trajectories": "reset-based VOT trajectories (`bench vot run`: frame 1 = the initialisation marker 1)",
+    "repetitions": "several runs per sequence (<seq>_001.txt, <seq>_002.txt ...)",
+}
 
 
 def register_protocol(name: str, **meta: Any) -> Callable:
-    """Decorator registering a protocol under ``name`` (see :data:`PROTOCOLS` for the meta keys)."""
+    """Decorator registering a protocol under ``name`` (see :data:`PROTOCOLS` for the meta keys).
+
+    A protocol that does not declare ``needs`` reads what its ``kind`` reads: reset-based trajectories for
+    ``"vot"``, one box file per sequence otherwise."""
+    meta.setdefault("needs", ("vot_trajectories",) if meta.get("kind") == "vot" else ("boxes",))
+    unknown = [n for n in meta["needs"] if n not in INPUTS]
+    if unknown:
+        raise ValueError(f"protocol {name}: unknown needs {unknown}; known: {', '.join(INPUTS)}")
     return PROTOCOLS.register(name, **meta)
+
+
+def missing_inputs(protocol: str, available: set[str]) -> str | None:
+    """One line saying what ``protocol`` needs that ``available`` lacks, or None when nothing is missing."""
+    entry = PROTOCOLS.get(protocol)
+    missing = [n for n in entry.meta.get("needs", ()) if n not in available]
+    if not missing:
+        return None
+    have = [INPUTS[n].split(" (")[0] for n in INPUTS if n in available]
+    hint = ""
+    if "vot_trajectories" in missing and "boxes" in available:
+        hint = ": score them with an OPE protocol"
+    elif "boxes" in missing and "vot_trajectories" in available:
+        hint = ": score them with a reset-based VOT protocol (vot2018, vot201x-pysot)"
+    return (f"protocol {entry.name} needs {' and '.join(INPUTS[n] for n in missing)}; these results are "
+            f"{' with '.join(have) if have else 'none of these'}{hint}")
+
+
+def check_inputs(protocol: str, available: set[str]) -> None:
+    """Raise :class:`DataError` (one line naming the protocol and what is missing) unless results offering
+    ``available`` (names from :data:`INPUTS`) can be scored by ``protocol``."""
+    msg = missing_inputs(protocol, available)
+    if msg is not None:
+        raise DataError(msg)
 
 
 @dataclass
@@ -31,7 +72,8 @@ class SequenceInput:
 
     ``gt`` is (N, 4) ``x, y, w, h`` float64 (NaN rows allowed), ``pred`` the tracker's (M, 4) boxes (M may
     differ from N: each protocol handles that as its toolkit does). ``flags`` holds per-frame arrays named
-    as the benchmarks name them (``full_occlusion``, ``out_of_view``, ``absent``, ``cover``, ``absence``).
+    as the benchmarks name them (``full_occlusion``, ``out_of_view``, ``absent``, ``cover``, ``absence``), plus
+    ``target_visible`` (1 = visible) where a benchmark's loader gives pytracking's per-frame visibility.
     ``image_size`` is ``(W, H)`` (GOT-10k clips boxes to it). ``extra_preds`` are further repetitions
     (GOT-10k ``<seq>_002.txt`` ...). ``extra`` carries protocol-specific inputs (e.g. VOT trajectories).
     """

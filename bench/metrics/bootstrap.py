@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 from bench.metrics.base import EvalResult
 
 

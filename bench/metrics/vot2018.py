@@ -9,13 +9,13 @@ toolkits score the same trajectories differently (SPEC.md section 5.3):
   repetitions and then length-weighted over sequences; "Robustness" is the length-weighted mean failure
   count, the AR-plot robustness ``exp(-30 * failures / mean length)``; EAO fragments run from each
   initialisation to the next failure, computed in float32, EAO = mean of the curve at 100..356.
-  Overlaps: :func:`~bench.metrics.regions.overlap_vottk` bounded to ``(W, H)``.
+  Overlaps: :func:`~bench.core.regions.overlap_vottk` bounded to ``(W, H)``.
 * pysot (``EAOBenchmark``/``AccuracyRobustnessBenchmark``, protocols ``vot2018-pysot`` and the year
   variants): accuracy = nanmean over all frames of the per-frame mean over repetitions, burn-in 10 from
   each init; robustness printed = failures per 100 frames; lost number = mean over repetitions of the
   total failures; EAO fragments start at 0 and at ``failure + 5``, end at the next re-init frame and are
   zero padded, interval [100, 356] (VOT2016 [108, 371], VOT2019 [46, 291]).
-  Overlaps: :func:`~bench.metrics.regions.overlap_pysot`, AR bounded to ``(W, H)``, EAO to ``(W-1, H-1)``.
+  Overlaps: :func:`~bench.core.regions.overlap_pysot`, AR bounded to ``(W, H)``, EAO to ``(W-1, H-1)``.
 
 pysot silently truncates a trajectory longer or shorter than the ground truth; here a length mismatch
 is an error unless ``length_mismatch="truncate"`` asks for pysot's behaviour.
@@ -30,9 +30,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from bench.errors import DataError
-from bench.metrics.base import EvalResult, SequenceInput, register_protocol
-from bench.metrics.regions import (SPECIAL_FAILURE, SPECIAL_INIT, SPECIAL_UNKNOWN, Region, overlap_pysot,
+from bench.core.errors import DataError
+from bench.metrics.base import PROTOCOLS, EvalResult, SequenceInput, missing_inputs, register_protocol
+from bench.core.regions import (SPECIAL_FAILURE, SPECIAL_INIT, SPECIAL_UNKNOWN, Region, overlap_pysot,
                                    overlap_vottk, read_regions)
 from bench.metrics.vot2020 import _groundtruth, _size, _unsized_note, as_regions
 
@@ -330,11 +330,13 @@ def supervised_sequence(s: SequenceInput, protocol: str = "reset-based VOT") -> 
     regions = [as_regions(t, f"{s.name}/repetition{k + 1}") for k, t in enumerate(trajs)]
     for k, traj in enumerate(regions):
         # a reset-based run starts with the initialisation marker ``1``; a box there means one-pass (OPE)
-        # results, whose failures were never reset: an EAO computed from them would be meaningless
+        # results, whose failures were never reset: an EAO computed from them would be meaningless. The rule
+        # is the protocol's ``needs`` (bench.metrics.check_inputs); this states it for direct callers too.
         if traj and not (traj[0].kind == "special" and traj[0].code == SPECIAL_INIT):
-            raise DataError(f"sequence {s.name} (repetition {k + 1}): not a reset-based trajectory (frame 1 holds "
-                            f"a box, not the initialisation marker 1); --protocol {protocol} needs the results of "
-                            f"a reset-based run (`bench vot run`); score one-pass results with an OPE protocol")
+            why = missing_inputs(protocol, {"boxes"}) if protocol in PROTOCOLS else None
+            raise DataError(f"sequence {s.name} (repetition {k + 1}): frame 1 holds a box, not the initialisation "
+                            f"marker 1; " + (why or f"{protocol} needs the results of a reset-based run "
+                                             "(`bench vot run`); score one-pass results with an OPE protocol"))
     return SupervisedSequence(s.name, gt, _size(s), regions)
 
 
@@ -398,7 +400,8 @@ def _pysot_factory(year: str):
 
 
 register_protocol(
-    "vot2018", kind="vot", default_for=("vot2018",), metrics=("eao", "accuracy", "robustness", "failures"),
+    "vot2018", kind="vot", metrics=("eao", "accuracy", "robustness", "failures"),
+    needs=("vot_trajectories",), main_metric="eao",
     source="PyPI vot-toolkit 0.9.0 (stack vot2018/shortterm.yaml)",
     description="VOT2018 reset-based EAO [100,356], accuracy and failures as vot-toolkit 0.9.0 computes them",
 )(evaluate_vottk)
@@ -407,6 +410,7 @@ for _year in ("vot2018", "vot2016", "vot2017", "vot2019"):
     _lo, _hi = PYSOT_INTERVALS[_year]
     register_protocol(
         f"{_year}-pysot", kind="vot", metrics=("eao", "accuracy", "robustness", "lost_number"),
+        needs=("vot_trajectories",), main_metric="eao",
         source="pysot-toolkit (GXNU-ZhongLab/SSTrack a0fbfa1 pysot_toolkit)",
         description=f"{_year.upper()} reset-based EAO [{_lo},{_hi}], accuracy and robustness per 100 frames "
                     "as pysot computes them",

@@ -13,7 +13,7 @@
 * ``unsupervised``: one run from frame 0, accuracy = mean overlap per sequence without the init frame
   (burnin 1), unknown frames (``0``) ignored, sequences weighted by their length.
 
-Overlaps are vot-toolkit's rasterised overlaps bounded to the image (:func:`~bench.metrics.regions.overlap_vottk`).
+Overlaps are vot-toolkit's rasterised overlaps bounded to the image (:func:`~bench.core.regions.overlap_vottk`).
 Realtime uses the same analyses (it only changes how the toolkit runs the tracker).
 """
 from __future__ import annotations
@@ -23,9 +23,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 from bench.metrics.base import EvalResult, SequenceInput, register_protocol
-from bench.metrics.regions import (SPECIAL_FAILURE, SPECIAL_INIT, SPECIAL_UNKNOWN, Region, overlap_vottk,
+from bench.core.regions import (SPECIAL_FAILURE, SPECIAL_INIT, SPECIAL_UNKNOWN, Region, overlap_vottk,
                                    parse_region, rectangle)
 
 #: vot2020/shortterm.yaml: multistart_eao_score low/high, multistart_eao_curve high, AR defaults.
@@ -370,7 +370,11 @@ def evaluate_vot2020(sequences: Sequence[SequenceInput], dataset_mode: str = "vo
 
 
 register_protocol(
-    "vot2020", kind="vot", default_for=("vot2020",), metrics=("eao", "accuracy", "robustness"),
+    "vot2020", kind="vot", metrics=("eao", "accuracy", "robustness"),
+    # `bench evaluate` scores the unsupervised experiment: the first run of the VOT result files (region per
+    # line; plain one-pass boxes read the same way), whose only score is accuracy (the multistart EAO needs
+    # anchor runs from a vot-toolkit workspace: `bench vot analyse`)
+    needs=("vot_trajectories",), main_metric="accuracy",
     source="PyPI vot-toolkit 0.9.0 (stack vot2020/shortterm.yaml)",
     description="VOT2020 anchor-based multistart EAO/A/R (baseline, realtime) or unsupervised accuracy, "
                 "as vot-toolkit 0.9.0 computes them",

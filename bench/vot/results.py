@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from bench.errors import DataError
-from bench.io import atomic_write_json
-from bench.metrics.regions import Region
+from bench.core.errors import DataError
+from bench.core.io import atomic_write_json
+from bench.core.regions import Region
 
 ANALYSIS_FILE = "vot_analysis.json"
 
 
 def _sequence_names(ws: Path) -> list[str]:
-    from bench.vot.workspace import read_sequence_list
+    from bench.vot.workspace_files import read_sequence_list
 
     lst = ws / "sequences" / "list.txt"
     if not lst.is_file():
@@ -32,8 +32,8 @@ def _sequence_names(ws: Path) -> list[str]:
 
 def _read_regions(path: Path) -> list[Region]:
     """A region file (ground truth or text trajectory); not UTF-8 or malformed names the file (and line)."""
-    from bench.metrics.regions import parse_regions
-    from bench.vot.workspace import read_text
+    from bench.core.regions import parse_regions
+    from bench.vot.workspace_files import read_text
 
     return parse_regions(read_text(path).splitlines(), str(path))
 
@@ -63,7 +63,7 @@ def read_binary_trajectory(path: Path) -> list[Region]:
     mask / ``<ff`` point."""
     import struct
 
-    from bench.metrics.regions import Region, mask_region, polygon, rectangle, rle_to_mask
+    from bench.core.regions import Region, mask_region, polygon, rectangle, rle_to_mask
 
     data = path.read_bytes()
     pos = 0
@@ -101,7 +101,7 @@ def read_binary_trajectory(path: Path) -> list[Region]:
 def suite_scores(workspace: str | os.PathLike, tracker_id: str, experiment: str, spec: dict) -> dict[str, Any]:
     """Score one experiment's result files with the suite's VOT protocols (vot-toolkit conventions)."""
     from bench.metrics import vot2018, vot2020
-    from bench.vot.workspace import read_anchors
+    from bench.vot.workspace_files import read_anchors
 
     ws = Path(workspace)
     base = ws / "results" / tracker_id / experiment

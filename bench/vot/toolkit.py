@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 
 REQUIRED = "vot-toolkit==0.9.0 attributee==0.1.9"
 
@@ -84,7 +84,7 @@ def _last_line(out: str) -> str:
 
 def expected_result_files(workspace: Path, tracker_id: str, experiment: dict, exp_name: str) -> list[Path]:
     """Result files the toolkit must have written for ``exp_name`` (from the stack and the sequences)."""
-    from bench.vot.workspace import read_anchors, read_sequence_list
+    from bench.vot.workspace_files import read_anchors, read_sequence_list
 
     seq_root = workspace / "sequences"
     names = read_sequence_list(seq_root / "list.txt")
@@ -126,7 +126,7 @@ def analyse(workspace: str | os.PathLike, tracker_id: str, experiments: Sequence
                    "--experiments", ",".join(experiments), tracker_id], ws, timeout, ws / "bench_vot.log")
     if not target.is_file():
         raise VOTToolkitError(f"vot analysis wrote no {target}: {_last_line(out)}")
-    from bench.io import read_json
+    from bench.core.io import read_json
 
     doc = read_json(target)
     if not isinstance(doc, dict):
@@ -186,6 +186,6 @@ def _first(v: Any) -> Any:
 def stack_experiments(workspace: str | os.PathLike) -> dict[str, dict]:
     """The experiments of the workspace's stack file (as dicts), without importing the toolkit; a config or
     stack file that is not UTF-8 YAML of the right shape is a one-line error naming it."""
-    from bench.vot.workspace import stack_experiments as read_stack
+    from bench.vot.workspace_files import stack_experiments as read_stack
 
     return read_stack(workspace)

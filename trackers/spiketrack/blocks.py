@@ -41,7 +41,11 @@ class FrozenBatchNorm2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scale, shift = self._affine(x.ndim)
-        return x * scale + shift
+        if x.requires_grad and torch.is_grad_enabled():
+            return x * scale + shift
+        # inference: the same two operations in place on the input, which in this network is always
+        # the fresh output of the convolution before it (official fuc.py FrozenBatchNorm2d.forward)
+        return x.mul_(scale).add_(shift)
 
 
 class FrozenBatchNorm1d(FrozenBatchNorm2d):
@@ -55,6 +59,21 @@ def conv_bn(cin: int, cout: int, norm: type[nn.Module], kernel_size: int = 1, st
         nn.Conv2d(cin, cout, kernel_size, stride, padding=padding, groups=groups, bias=bias),
         norm(cout),
     )
+
+
+def add_residual(branch: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``x + branch`` (bit-identical: addition commutes), in place on the branch output outside autograd;
+    ``branch`` must be a fresh tensor nothing else holds."""
+    if torch.is_grad_enabled() and (branch.requires_grad or x.requires_grad):
+        return x + branch
+    return branch.add_(x)
+
+
+def scale_twice(y: torch.Tensor, scale: float) -> torch.Tensor:
+    """``y * scale * 2`` (official attention ``* self.scale * 2``, in that order), in place outside autograd."""
+    if torch.is_grad_enabled() and y.requires_grad:
+        return y * scale * 2
+    return y.mul_(scale).mul_(2)
 
 
 def _conv_tb(layer: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -97,10 +116,10 @@ class ConvBlockSpike(nn.Module):
         self.bn2 = FrozenBatchNorm2d(dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.Conv(x) + x
+        x = add_residual(self.Conv(x), x)
         y = _conv_tb(lambda t: self.bn1(self.conv1(t)), self.spike1(x))
         y = _conv_tb(lambda t: self.bn2(self.conv2(t)), self.spike2(y))
-        return x + y
+        return add_residual(y, x)
 
 
 class SpikeMLP(nn.Module):
@@ -182,7 +201,7 @@ class LinearSpikeAttention(nn.Module):
         k = self.k_spike(self.k_conv(x).reshape(T, B, C, H * W))
         v = self.v_spike(self.v_conv(x).reshape(T, B, -1, H * W))
         q, k, v = (split_heads(t, self.num_heads) for t in (q, k, v))
-        y = (q @ (k.transpose(-2, -1) @ v)) * self.scale * 2
+        y = scale_twice(q @ (k.transpose(-2, -1) @ v), self.scale)
         y = self.attn_spike(merge_heads(y).reshape(T, B, -1, H, W))
         return _conv_tb(self.proj_conv, y)
 
@@ -197,9 +216,9 @@ class SpikeTransformerBlock(nn.Module):
         self.mlp = SpikeMLP(dim, dim * mlp_ratio, frozen=True)
 
     def forward(self, x: torch.Tensor, branch: str) -> torch.Tensor:
-        x = x + self.conv(x)
-        x = x + self.attn(x, branch)
-        return x + self.mlp(x)
+        x = add_residual(self.conv(x), x)
+        x = add_residual(self.attn(x, branch), x)
+        return add_residual(self.mlp(x), x)
 
 
 class SpikeDownsample(nn.Module):

@@ -52,7 +52,7 @@ def get_config(name: str) -> SpikeTrackConfig:
     """Config by short (``b256_t3``) or full (``spiketrack_b256_t3``) name."""
     key = name[len("spiketrack_"):] if name.startswith("spiketrack_") else name
     if key not in CONFIGS:
-        from bench.errors import UnknownNameError
+        from bench.core.errors import UnknownNameError
         raise UnknownNameError(f"unknown SpikeTrack config {name!r}; known: {', '.join(CONFIGS)}")
     return CONFIGS[key]
 

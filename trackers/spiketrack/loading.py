@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import torch
 
-from bench.errors import CheckpointError, ConfigError
+from bench.core.errors import CheckpointError, ConfigError
 from trackers.base import warn_random_weights
 from trackers.spiketrack.config import CONFIGS, SpikeTrackConfig
 from trackers.spiketrack.model import SpikeTrackModel, build_model
@@ -48,7 +48,8 @@ def load_spiketrack_checkpoint(model: SpikeTrackModel, path: str | os.PathLike,
 
     A file made for another config is named in the one-line error.
     """
-    from trackers.checkpoint import extract_state_dict, file_sha256, load_checkpoint, load_into
+    from bench.core.hashing import file_sha256
+    from trackers.checkpoint import extract_state_dict, load_checkpoint, load_into
 
     obj = load_checkpoint(path, trust=trust)
     sd = extract_state_dict(obj, source=str(path))

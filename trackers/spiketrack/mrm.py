@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trackers.spiketrack.blocks import SpikeMLP, add_position, conv_bn, merge_heads, split_heads
+from trackers.spiketrack.blocks import (SpikeMLP, add_residual, add_position, conv_bn, merge_heads, scale_twice,
+                                        split_heads)
 from trackers.spiketrack.neuron import NILIFNeuron
 
 
@@ -50,7 +51,23 @@ class TemporalGate(nn.Module):
         hidden = self.mlp[1](hidden.permute(2, 0, 1)).permute(1, 2, 0)  # neuron over T
         logits = self.mlp[2](hidden).reshape(B, C, T)
         weights = F.softmax(logits, dim=-1)
-        return (x.permute(1, 2, 0, 3, 4) * weights[..., None, None]).sum(dim=2)  # [B, C, H, W]
+        return weighted_sum_over_steps(x, weights)
+
+
+def weighted_sum_over_steps(x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """``(x.permute(1, 2, 0, 3, 4) * weights[..., None, None]).sum(dim=2)`` (official fuc.py GateModule):
+    ``x`` ``[T, B, C, H, W]``, ``weights`` ``[B, C, T]`` -> ``[B, C, H, W]``.
+
+    In float32/float64 the products are formed in ``x``'s own layout and added step by step,
+    ((p0 + p1) + p2), the order of the official reduction over the size-T middle axis (equal bit for bit,
+    tests/test_spiketrack.py); a middle-axis ``sum`` over a permuted product is several times slower."""
+    if x.dtype not in (torch.float32, torch.float64):
+        return (x.permute(1, 2, 0, 3, 4) * weights[..., None, None]).sum(dim=2)
+    p = x * weights.permute(2, 0, 1)[..., None, None]
+    out = p[0]  # accumulated in place: p is fresh and its steps 1.. are read before nothing overwrites them
+    for t in range(1, p.shape[0]):
+        out.add_(p[t])
+    return out
 
 
 class Retriever(nn.Module):
@@ -102,7 +119,7 @@ class Retriever(nn.Module):
 
     def _read(self, q: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         """``[T, B, C, N]`` spiking query -> ``[T, B, 4C, N]`` memory read."""
-        return merge_heads((split_heads(q, self.num_heads) @ memory) * self.scale * 2)
+        return merge_heads(scale_twice(split_heads(q, self.num_heads) @ memory, self.scale))
 
     def forward(self, search: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         """Retrieve template information for ``search`` ([1, B, C, H, W]) from ``memory``."""
@@ -144,5 +161,5 @@ class MemoryRetrieval(nn.Module):
         return self.retriever.memory(template)
 
     def forward(self, search: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
-        search = search + self.retriever(search, memory)
-        return search + self.mlp(search)
+        search = add_residual(self.retriever(search, memory), search)
+        return add_residual(self.mlp(search), search)

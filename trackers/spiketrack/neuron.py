@@ -50,22 +50,48 @@ class NILIFNeuron(nn.Module):
     ``mem_update(time_step=4)``); with T = 1 none is used.
     """
 
+    #: steps at the start of a call with no leak multiply (``mem[0] = x[0]``), read by the energy models
+    leak_free_steps = 1
+
     def __init__(self, num_decays: int = MAX_TIME_STEPS):
         super().__init__()
         init = math.log(0.25 / 0.75)  # logit(0.25)
         self.decay = nn.Parameter(torch.full((num_decays,), init, dtype=torch.float32))
+        #: write every inference output into one buffer kept between calls (fast mode only: an output
+        #: is then valid until this neuron's next call, which holds inside the SpikeTrack forward)
+        self.reuse_output = False
+        self._out: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         steps = x.shape[0]
         if steps > MAX_TIME_STEPS:
             raise ValueError(f"NI-LIF time window {steps} > {MAX_TIME_STEPS}: input must be [T, ...]")
-        if steps == 1:
+        if torch.is_grad_enabled() and (x.requires_grad or self.decay.requires_grad):
+            return self._forward_autograd(x)
+        # inference: the same operations, written into one output buffer (no per-step temporaries;
+        # x 0.25 equals / 4 exactly)
+        out = self._out
+        if not (self.reuse_output and out is not None and out.shape == x.shape and out.dtype == x.dtype
+                and out.stride() == x.stride() and out.device == x.device
+                and out.is_inference() == torch.is_inference_mode_enabled()):
+            out = torch.empty_like(x)
+            if self.reuse_output:
+                self._out = out
+        mem = x[0]
+        for t in range(steps):
+            if t:
+                mem = torch.sub(mem, out[t - 1]).mul_(self.decay[t - 1].sigmoid()).add_(x[t])
+            torch.clamp(mem, 0, MAX_LEVEL, out=out[t]).round_().mul_(1.0 / MAX_LEVEL)
+        return out
+
+    def _forward_autograd(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] == 1:
             return quantize(x) / MAX_LEVEL
         out = torch.empty_like(x)
         mem = x[0]
         spike = quantize(mem) / MAX_LEVEL
         out[0] = spike
-        for t in range(1, steps):
+        for t in range(1, x.shape[0]):
             alpha = self.decay[t - 1].sigmoid()
             mem = (mem - spike.detach()) * alpha + x[t]
             spike = quantize(mem) / MAX_LEVEL

@@ -2,28 +2,31 @@
 
 For each neuron layer, each branch (``template``: the template encoder, run at initialisation and on
 template updates; ``search``: the per-frame search encoder and head) and each recorded *entry* the
-recorder accumulates the histogram of integer spike levels 0..4. An entry is one time step of one call
+recorder accumulates, on the model's device, the exact sum of integer spike counts and the number of
+non-zero outputs, and on request the histogram of levels 0..4. An entry is one time step of one call
 of the layer within one image, in call order -- the official hook's list layout (e.g. an MRM
 ``q_spike`` gives 2T entries per search image: the query, then the refined query).
 
-From the histogram follow every convention in use: the mean integer spike count (what the official
-hook records, ``mean(output) * 4``, in [0, 4]), the non-zero fraction (binary-spike firing rate) and
-the level distribution. Images are pooled, which equals the official per-image average because every
-image of a branch has the same number of neurons.
+From these follow the conventions in use: the mean integer spike count (what the official hook
+records, ``mean(output) * 4``, in [0, 4]), the non-zero fraction (binary-spike firing rate) and, with
+histograms, the level distribution. Images are pooled, which equals the official per-image average
+because every image of a branch has the same number of neurons.
 
-Cost: one fused multiply-add, a cast and one ``bincount`` per neuron call (see
-benchmarks/bench_spiketrack.py for the measured overhead).
+Storage is the suite's one neuron-output accumulator, :class:`bench.core.spikes.SpikeAccumulator` (the
+efficiency engine's activation-sparsity recorder uses the same one). Cost: one exact reduction per neuron
+call and no host synchronisation until the rates are read (one transfer per branch); histograms add a
+packed ``bincount`` (benchmarks/bench_spiketrack.py measures both).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 import numpy as np
 import torch
 from torch import nn
 
+from bench.core.spikes import SpikeAccumulator
 from trackers.spiketrack.neuron import MAX_LEVEL, NILIFNeuron
 
 BRANCHES = ("template", "search")
@@ -41,31 +44,6 @@ RATE_UNITS = {
     "nonzero_fraction": "binary-equivalent rate: fraction of neurons emitting >= 1 spike per time step",
     "level_fraction": "fraction of neurons at each level 0..4",
 }
-
-
-@dataclass
-class _LayerRecord:
-    """Histogram per entry (rows) of one layer in one branch."""
-
-    hist: list[torch.Tensor] = field(default_factory=list)  # each [steps, 5] int64, per call index
-    images: int = 0
-    last_image: int = -1
-    call: int = 0
-
-    def add(self, image: int, counts: torch.Tensor) -> None:
-        if image != self.last_image:
-            self.last_image = image
-            self.images += 1
-            self.call = 0
-        if self.call < len(self.hist):
-            self.hist[self.call] += counts
-        else:
-            self.hist.append(counts.clone())
-        self.call += 1
-
-    def histogram(self) -> np.ndarray:
-        """``[entries, 5]`` int64 counts summed over images."""
-        return torch.cat(self.hist, dim=0).numpy()
 
 
 _SMALL = 4096  # below this many neurons per step the plain byte histogram is cheapest
@@ -93,33 +71,47 @@ def _step_histogram(flat: torch.Tensor) -> torch.Tensor:
     return counts
 
 
-def level_histogram(spikes: torch.Tensor) -> torch.Tensor:
-    """``[T, ...]`` normalised spikes (k/4) -> ``[T, 5]`` int64 counts of levels 0..4 per step."""
+def level_histogram(spikes: torch.Tensor, host: bool = True) -> torch.Tensor:
+    """``[T, ...]`` normalised spikes (k/4) -> ``[T, 5]`` int64 counts of levels 0..4 per step (on the
+    host, or where ``spikes`` lie with ``host=False``)."""
     flat = spikes.detach().reshape(spikes.shape[0], -1)
-    return torch.stack([_step_histogram(row) for row in flat]).cpu()
+    out = torch.stack([_step_histogram(row) for row in flat])
+    return out.cpu() if host else out
 
 
-def _summarise(hist: np.ndarray) -> dict[str, Any]:
-    totals = hist.sum(axis=1)
-    levels = np.arange(NUM_LEVELS)
-    safe = np.maximum(totals, 1)
-    return {
-        "mean_count": ((hist * levels).sum(axis=1) / safe).tolist(),
-        "nonzero_fraction": (1.0 - hist[:, 0] / safe).tolist(),
-        "level_fraction": (hist / safe[:, None]).tolist(),
-        "observations": totals.tolist(),  # neuron outputs counted per entry, summed over images
-    }
+def _device_histogram(spikes: torch.Tensor) -> torch.Tensor:
+    return level_histogram(spikes, host=False)
+
+
+def _summarise(sums: np.ndarray, obs: np.ndarray, hist: np.ndarray | None = None) -> dict[str, Any]:
+    """Rates per entry from ``sums`` ``[entries]`` (sum of normalised spikes), ``obs`` ``[entries]``
+    (outputs counted) and, when kept, ``hist`` ``[entries, 5]``."""
+    safe = np.maximum(obs, 1).astype(np.float64)
+    # sum of k/4 values x 4 is the exact integer count; / outputs = the official mean(output) x 4
+    out = {"mean_count": (sums * MAX_LEVEL / safe).tolist()}
+    if hist is not None:
+        out["nonzero_fraction"] = (1.0 - hist[:, 0] / safe).tolist()
+        out["level_fraction"] = (hist / safe[:, None]).tolist()
+    out["observations"] = obs.tolist()  # neuron outputs counted per entry, summed over images
+    return out
 
 
 class FiringRateRecorder:
     """Attach to a :class:`~trackers.spiketrack.model.SpikeTrackModel`; records until detached.
 
     The model says which branch is running (``model.branch``) and counts images per branch
-    (``model.image_index``); the hooks read both.
+    (``model.image_index``); the hooks read both. Per neuron call a hook adds the exact spike-count sum
+    per time step to an accumulator on the model's device (no host synchronisation): the mean count,
+    the official figure. ``histograms=True`` also keeps the level histograms 0..4, from which the
+    non-zero fraction and ``level_fraction`` follow (several times the cost). Results are read back in
+    one transfer per branch when asked.
     """
 
-    def __init__(self, model: nn.Module):
+    def __init__(self, model: nn.Module, histograms: bool = True):
         self.model = model
+        self.keep_histograms = histograms
+        #: the suite's one neuron-output accumulator (:mod:`bench.core.spikes`), keyed (branch, layer)
+        self.acc = SpikeAccumulator(sums=True, histogram=_device_histogram if histograms else None)
         self._handles: list[Any] = []
         self.layers: list[str] = [n for n, m in model.named_modules() if isinstance(m, NILIFNeuron)]
         self.reset()
@@ -143,7 +135,7 @@ class FiringRateRecorder:
 
     def reset(self) -> None:
         """Forget everything recorded (start of a sequence)."""
-        self.records: dict[str, dict[str, _LayerRecord]] = {b: {} for b in BRANCHES}
+        self.acc.reset()
 
     def __enter__(self) -> "FiringRateRecorder":
         return self.attach()
@@ -152,51 +144,60 @@ class FiringRateRecorder:
         self.detach()
 
     def _make_hook(self, name: str):
-        model = self.model
-        records = self  # late binding: reset() replaces self.records
+        model, acc = self.model, self.acc
+        keys = {b: (b, name) for b in BRANCHES}
 
         def hook(module, inputs, output):
             branch = model.branch
-            rec = records.records[branch].get(name)
-            if rec is None:
-                rec = records.records[branch][name] = _LayerRecord()
-            rec.add(model.image_index[branch], level_histogram(output))
+            if torch.is_inference_mode_enabled():
+                acc.add(keys[branch], model.image_index[branch], output)
+            else:  # accumulators are inference tensors: update them in inference mode whatever mode runs
+                with torch.inference_mode():
+                    acc.add(keys[branch], model.image_index[branch], output)
 
         return hook
 
     # -- results ----------------------------------------------------------------------------
+    def _read(self, branch: str) -> dict[str, dict[str, Any]]:
+        """``{layer: accumulator record}`` of one branch in first-call order, one read-out."""
+        return {k[1]: v for k, v in self.acc.read([k for k in self.acc.entries if k[0] == branch]).items()}
+
     def histograms(self, branch: str) -> dict[str, np.ndarray]:
-        """``{layer: [entries, 5] counts}`` for one branch, in first-call order."""
-        return {name: rec.histogram() for name, rec in self.records[branch].items()}
+        """``{layer: [entries, 5] counts}`` for one branch, in first-call order (``histograms=True``)."""
+        if not self.keep_histograms:
+            raise ValueError("level histograms were not recorded: FiringRateRecorder(model, histograms=True)")
+        return {name: r["histogram"] for name, r in self._read(branch).items()}
 
     def images(self, branch: str) -> int:
-        recs = self.records[branch].values()
-        return max((r.images for r in recs), default=0)
+        return max((e.images for k, e in self.acc.entries.items() if k[0] == branch), default=0)
 
     def mean_counts(self, branch: str) -> dict[str, list[float]]:
         """Official-convention rates: ``{layer: [mean integer spike count per entry]}``."""
-        return {n: _summarise(h)["mean_count"] for n, h in self.histograms(branch).items()}
+        return {n: _summarise(r["sums"], r["observations"])["mean_count"] for n, r in self._read(branch).items()}
 
     def stats(self) -> dict[str, Any]:
         """Per-sequence firing rates, JSON-able (what ``Tracker.sequence_stats`` returns)."""
         out: dict[str, Any] = {"convention": {
-            **RATE_UNITS,
+            **{k: v for k, v in RATE_UNITS.items() if self.keep_histograms or k == "mean_count"},
             "entries": "one per time step per call of the layer within an image, in call order",
         }}
         for branch in BRANCHES:
             layers = {}
-            total = np.zeros(NUM_LEVELS, dtype=np.int64)
-            for name, hist in self.histograms(branch).items():
-                layers[name] = {"images": self.records[branch][name].images,
-                                "histogram": hist.tolist(), **_summarise(hist)}
-                total += hist.sum(axis=0)
-            overall = _summarise(total[None, :]) if total.sum() else None
-            out[branch] = {
-                "images": self.images(branch),
-                "layers": layers,
-                # all layers pooled, every neuron output weighted alike; None before any image
-                "overall": {k: v[0] for k, v in overall.items() if k != "observations"} if overall else None,
-            }
+            tot_sums, tot_obs, tot_hist = 0.0, 0, np.zeros(NUM_LEVELS, dtype=np.int64)
+            for name, r in self._read(branch).items():
+                sums, obs, hist = r["sums"], r["observations"], r["histogram"]
+                layers[name] = {"images": r["images"], **_summarise(sums, obs, hist)}
+                if hist is not None:
+                    layers[name]["histogram"] = hist.tolist()
+                    tot_hist += hist.sum(axis=0)
+                tot_sums += float(sums.sum())
+                tot_obs += int(obs.sum())
+            overall = None
+            if tot_obs:  # all layers pooled, every neuron output weighted alike; None before any image
+                pooled = _summarise(np.asarray([tot_sums]), np.asarray([tot_obs]),
+                                    tot_hist[None, :] if self.keep_histograms else None)
+                overall = {k: v[0] for k, v in pooled.items() if k != "observations"}
+            out[branch] = {"images": self.images(branch), "layers": layers, "overall": overall}
         return out
 
 
@@ -231,7 +232,7 @@ def write_official_sfr(stats: dict[str, Any], sequence: str, out_dir) -> list[st
     ``<out_dir>/template/<seq>_temp_spike_rates.json`` (official file names); returns the paths."""
     from pathlib import Path
 
-    from bench.io import atomic_write_json
+    from bench.core.io import atomic_write_json
 
     paths = []
     for branch in BRANCHES:
@@ -268,11 +269,12 @@ def aggregate_sequences(per_sequence: Iterable[dict[str, Any]]) -> dict[str, Any
                 a = acc.setdefault(name, {"mean_count": [], "nonzero_fraction": [], "level_fraction": [],
                                           "_images": []})
                 for key in ("mean_count", "nonzero_fraction", "level_fraction"):
-                    a[key].append(np.asarray(layer[key], dtype=np.float64))
+                    if key in layer:  # level fractions only where histograms were kept
+                        a[key].append(np.asarray(layer[key], dtype=np.float64))
                 a["_images"].append(float(layer.get("images", b.get("images", 1)) or 0))
             if b.get("images") and b.get("overall"):
                 for key in overall:
-                    overall[key].append(b["overall"][key])
+                    overall[key].append(b["overall"].get(key))
                 overall_w.append(float(b["images"]))
         layers = {}
         for name, a in acc.items():
@@ -280,15 +282,20 @@ def aggregate_sequences(per_sequence: Iterable[dict[str, Any]]) -> dict[str, Any
             shapes = {x.shape for x in a["mean_count"]}
             if len(shapes) != 1:  # differing entry counts cannot be averaged element-wise
                 continue
+            for key in ("nonzero_fraction", "level_fraction"):
+                if len(a[key]) != len(a["mean_count"]):
+                    a[key] = []   # recorded (with histograms) by some sequences only: not averaged
+            a = {k: v for k, v in a.items() if v}
             layers[name] = {k: np.mean(np.stack(v), axis=0).tolist() for k, v in a.items()}
             layers[name]["sequences"] = len(a["mean_count"])
             layers[name]["frame_weighted"] = {k: _weighted_mean(v, images).tolist() for k, v in a.items()}
             layers[name]["images"] = sum(images)
         out[branch] = {
             "layers": layers,
-            "overall": {k: (float(np.mean(v)) if v else None) for k, v in overall.items()},
-            "overall_frame_weighted": {k: (float(np.average(v, weights=overall_w)) if v and sum(overall_w)
-                                           else None) for k, v in overall.items()},
+            "overall": {k: (float(np.mean(v)) if v and None not in v else None) for k, v in overall.items()},
+            "overall_frame_weighted": {k: (float(np.average(v, weights=overall_w))
+                                           if v and None not in v and sum(overall_w) else None)
+                                       for k, v in overall.items()},
         }
     return out
 
@@ -297,12 +304,12 @@ def aggregate_stats_files(folder) -> dict[str, Any]:
     """Dataset-level rates from a results folder's ``<seq>_stats.json`` files (written by the runner
     from :meth:`SpikeTrackTracker.sequence_stats`); sequences without firing rates are skipped.
 
-    Raises :class:`bench.errors.ResultsError` naming the file when one is not valid JSON.
+    Raises :class:`bench.core.errors.ResultsError` naming the file when one is not valid JSON.
     """
     import json
     from pathlib import Path
 
-    from bench.errors import ResultsError
+    from bench.core.errors import ResultsError
 
     per_seq, names = [], []
     for path in sorted(Path(folder).glob("*_stats.json")):

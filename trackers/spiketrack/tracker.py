@@ -20,7 +20,15 @@ from trackers.base import Tracker, TrackResult, validate_box
 from trackers.common import clip_box, hann2d, map_box_back, normalize_crop, sample_target
 from trackers.spiketrack.config import SpikeTrackConfig, update_rule
 from trackers.spiketrack.model import SpikeTrackModel
+from trackers.spiketrack.neuron import MAX_LEVEL
 from trackers.spiketrack.sfr import FiringRateRecorder, write_official_sfr
+
+
+def _fast_note() -> str:
+    from trackers.spiketrack.fast import NOTE
+
+    return NOTE
+
 
 #: Minimum box side after clipping (official ``clip_box(..., margin=10)``).
 CLIP_MARGIN = 10
@@ -34,20 +42,37 @@ class SpikeTrackTracker(Tracker):
         cached: use the cached-template path (official inference mode); ``False`` re-runs the full
             training-layout forward (templates re-encoded) on every frame -- same boxes, slower.
         record_sfr: attach firing-rate hooks; :meth:`sequence_stats` then returns per-layer rates.
+        sfr_histograms: also keep per-layer level histograms 0..4 (``nonzero_fraction``,
+            ``level_fraction``; several times the recording cost); mean counts are always recorded.
+        fast: run a batch-norm-folded, channels-last (bfloat16 where the CPU has it) copy of the model
+            (:mod:`trackers.spiketrack.fast`); faster, but last-bit differences can flip spikes, so boxes
+            may differ from the official code's (``describe()["numerics"]``).
     """
 
     spiking = True
+    spike_scale = MAX_LEVEL   # NI-LIF emits integer counts / MAX_LEVEL
 
     def __init__(self, model: SpikeTrackModel, name: str | None = None, cached: bool = True,
-                 record_sfr: bool = True):
+                 record_sfr: bool = True, sfr_histograms: bool = False, fast: bool = False):
+        self.fast = bool(fast)
+        param = next(model.parameters())
+        self.device, self.dtype = param.device, param.dtype  # crops are made in the model's dtype
+        if self.fast:
+            from trackers.spiketrack.fast import make_fast
+
+            model = make_fast(model, counts=True)
+        #: what the encoder takes (bfloat16 in fast mode where the CPU supports it)
+        self.encoder_dtype = getattr(model, "encoder_dtype", self.dtype)
         self.model = model
         self.cfg: SpikeTrackConfig = model.cfg
         self.name = name or self.cfg.model_name
         self.cached = cached
-        param = next(model.parameters())
-        self.device, self.dtype = param.device, param.dtype
         self.window = hann2d(self.cfg.feat_size).to(self.device)  # float32, as the official window
-        self.recorder = FiringRateRecorder(model)
+        self.recorder = FiringRateRecorder(model, histograms=sfr_histograms)
+        if getattr(model, "spike_counts", False):   # fast mode's neurons emit k, not k/4
+            from trackers.spiketrack.fast import count_recorder
+
+            count_recorder(self.recorder)
         if record_sfr:
             self.recorder.attach()
         self.template_updated = False
@@ -63,9 +88,9 @@ class SpikeTrackTracker(Tracker):
     # -- helpers -------------------------------------------------------------------------------
     def _crop(self, image: np.ndarray, box: Sequence[float]) -> tuple[torch.Tensor, float]:
         patch, resize_factor = sample_target(image, box, self.cfg.search_factor, self.cfg.crop_size)
-        return normalize_crop(patch, self.device, self.dtype), resize_factor
+        return normalize_crop(patch, self.device, self.dtype).to(self.encoder_dtype), resize_factor
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _encode_templates(self) -> None:
         self.memories = self.model.encode_templates(torch.stack(self.templates, dim=0))
 
@@ -84,7 +109,7 @@ class SpikeTrackTracker(Tracker):
         self.template_updated = False
         self._encode_templates()
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def track(self, image: np.ndarray) -> TrackResult:
         if self.state is None or self.memories is None:
             raise RuntimeError("track() called before initialize()")
@@ -113,6 +138,19 @@ class SpikeTrackTracker(Tracker):
             self.update_frames.append(self.frame_id)
         return TrackResult(tuple(float(v) for v in self.state), conf)
 
+    @property
+    def template_update_interval(self) -> int | None:
+        """The profiling contract (:class:`trackers.base.Tracker`): T1 keeps its one template."""
+        return self.update_interval if self.cfg.num_templates > 1 else None
+
+    def record_firing_rates(self, on: bool) -> bool:
+        """The profiling contract: attach or detach the firing-rate hooks (``record_sfr``)."""
+        if on:
+            self.recorder.attach()
+        elif self.recorder.attached:
+            self.recorder.detach()
+        return self.recorder.attached
+
     def sequence_stats(self) -> dict:
         stats: dict[str, Any] = {
             "template_updates": len(self.update_frames),
@@ -133,6 +171,9 @@ class SpikeTrackTracker(Tracker):
             "dtype": str(self.dtype).replace("torch.", ""), "device": str(self.device),
             "inference_path": "cached-template" if self.cached else "full-forward",
             "firing_rate_hooks": self.recorder.attached,
+            "fast": self.fast,
+            **({"encoder_dtype": str(self.encoder_dtype).replace("torch.", "")} if self.fast else {}),
+            **({"numerics": _fast_note()} if self.fast else {}),
             "checkpoint_sha256": getattr(self.model, "checkpoint_sha256", None),
             "update_rule": "lasot*: every 40 frames if conf > 0.8; others: every 25 frames if conf > 0.7",
         }

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bench.errors import UnknownNameError
+from bench.core.errors import UnknownNameError
 
 SSTRACK_COMMIT = "GXNU-ZhongLab/SSTrack@a0fbfa1f587784b8b321da6d7fa4b48ba64c7d9f"
 OSTRACK_COMMIT = "botaoye/OSTrack@33b5e12586216b7fd0e95d255bd01ba44cbec759"

@@ -6,13 +6,18 @@ Factories take ``(checkpoint=None, device='cpu', dtype='float32', trust_checkpoi
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 from trackers.registry import register_model, register_tracker
 from trackers.vit.configs import get_config
-from trackers.vit.model import OneStreamViTTracker, build_model
-from trackers.vit.tracker import ViTTracker
+
+if TYPE_CHECKING:
+    from trackers.vit.model import OneStreamViTTracker
+    from trackers.vit.tracker import ViTTracker
+
+# The model and tracker modules (torch) are imported when a factory runs, not on registration: listing the
+# trackers, or running a classical one, never imports torch.
 
 
 def _config_for(name: str, default: str, family: str, config: str | None):
@@ -29,7 +34,9 @@ def register_vit(name: str, default_config: str, family: str, description: str) 
 
     def model_factory(checkpoint: str | None = None, device: str = "cpu", dtype: str = "float32",
                       trust_checkpoint: bool = False, config: str | None = None, seed: int = 0,
-                      **kw: Any) -> OneStreamViTTracker:
+                      **kw: Any) -> "OneStreamViTTracker":
+        from trackers.vit.model import build_model
+
         if kw:
             raise ConfigError(f"{name}: unknown option(s) {', '.join(sorted(kw))}")
         cfg = _config_for(name, default_config, family, config)
@@ -38,7 +45,9 @@ def register_vit(name: str, default_config: str, family: str, description: str) 
 
     def tracker_factory(checkpoint: str | None = None, device: str = "cpu", dtype: str = "float32",
                         trust_checkpoint: bool = False, config: str | None = None,
-                        template_number: int | None = None, seed: int = 0, **kw: Any) -> ViTTracker:
+                        template_number: int | None = None, seed: int = 0, **kw: Any) -> "ViTTracker":
+        from trackers.vit.tracker import ViTTracker
+
         model = model_factory(checkpoint, device, dtype, trust_checkpoint, config, seed, **kw)
         return ViTTracker(model, name, device=device, dtype=dtype, template_number=template_number)
 

@@ -21,7 +21,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 from trackers.base import warn_random_weights
 from trackers.vit.backbone import VisionTransformerCE, init_backbone_
 from trackers.vit.configs import ViTTrackConfig, get_config
@@ -52,6 +52,12 @@ class OneStreamViTTracker(nn.Module):
         self.feat_sz = cfg.feat_size
         #: True when the weights are random (no checkpoint was given)
         self.random_weights = False
+
+    def profile_inputs(self, num_templates: int | None = None):
+        """The profiling contract (:func:`trackers.base.model_profile_inputs`): the official profiler's inputs."""
+        from trackers.vit.flops import profile_inputs
+
+        return profile_inputs(self, num_templates)
 
     def template_mask(self, num_templates: int, batch: int = 1, device=None) -> torch.Tensor | None:
         """The test-time CE template mask: ``[batch, T * Nz]`` bool (``CTR_POINT``: the centre token of

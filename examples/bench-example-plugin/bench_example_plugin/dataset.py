@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.errors import ConfigError, DataError
-from bench.io import load_boxes
+from bench.core.errors import ConfigError, DataError
+from bench.core.io import load_boxes
 from datasets.base import Dataset, PathListFrames, Sequence
 
 _IMAGES = (".jpg", ".jpeg", ".png", ".bmp")

@@ -36,5 +36,5 @@ def op50(sequences: list[SequenceInput], dataset_mode: str = "otb", **options: A
                       per_sequence=[{"sequence": n, "op50": x} for n, x in zip(names, values)])
 
 
-op50.bench_meta = {"kind": "ope", "metrics": ["op50"], "default_for": [],
+op50.bench_meta = {"kind": "ope", "metrics": ["op50"], "needs": ("boxes",), "main_metric": "op50",
                    "description": "example plugin: success rate at IoU > 0.5, frame 0 excluded"}

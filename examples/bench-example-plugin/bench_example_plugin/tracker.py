@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from bench.errors import CheckpointError, ConfigError
+from bench.core.errors import CheckpointError, ConfigError
 from trackers.base import Tracker, TrackResult, warn_random_weights
 from trackers.common import clip_box, hann2d, normalize_crop, sample_target
 

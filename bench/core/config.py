@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 
 
 def config_path() -> Path | None:

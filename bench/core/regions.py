@@ -29,7 +29,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 SPECIAL_UNKNOWN = 0
 SPECIAL_INIT = 1

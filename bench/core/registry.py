@@ -7,7 +7,8 @@ Three places a name can come from, each recorded as the entry's ``origin`` (``be
 
 - **built-in**: the suite's own modules register their factories on import;
 - **plugin**: an installed package declares an entry point ``name = "module:factory"`` in the group of
-  the registry's kind (``bench.trackers``, ``bench.datasets``, ``bench.protocols``, ``bench.models``).
+  the registry's kind (``bench.trackers``, ``bench.datasets``, ``bench.protocols``, ``bench.models``,
+  ``bench.efficiency_metrics``).
   Plugins are imported the first time a name is not found among the built-ins, or when the registry is
   listed; one that fails to import is reported in one warning line and the others stay available;
 - **spec** (registries built with ``specs=True``): a name of the form ``package.module:factory`` or
@@ -19,8 +20,6 @@ it becomes the entry's meta, as the keyword arguments of ``register`` do for bui
 """
 from __future__ import annotations
 
-import difflib
-import hashlib
 import importlib
 import importlib.util
 import os
@@ -32,11 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from bench.errors import BenchError, UnknownNameError
+from bench.core.errors import BenchError, UnknownNameError
 
 #: the entry-point group each registry kind reads plugins from
 ENTRY_POINT_GROUPS = {"tracker": "bench.trackers", "dataset": "bench.datasets", "protocol": "bench.protocols",
-                      "model": "bench.models"}
+                      "model": "bench.models", "efficiency_metric": "bench.efficiency_metrics"}
 
 BUILTIN = "built-in"
 
@@ -97,6 +96,7 @@ class Registry:
         self._plugins_loaded = not self.group
         self._loading_source: str | None = None  # set while a plugin module is imported
         self._lock = threading.RLock()           # Dask workers may resolve names from several threads
+        self.version = 0                         # bumped on every change: derived indexes rebuild on it
 
     # -- registration ------------------------------------------------------------------------------
     def register(self, name: str, **meta: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -121,6 +121,7 @@ class Registry:
             else:
                 raise ValueError(f"{self.kind} {name!r} registered twice")
         self._entries[key] = Entry(name, factory, dict(meta))
+        self.version += 1
 
     # -- plugins -------------------------------------------------------------------------------------
     def load_plugins(self) -> None:
@@ -170,6 +171,7 @@ class Registry:
         meta = dict(getattr(factory, "bench_meta", None) or {})
         meta["origin"] = source
         self._entries[key] = Entry(ep.name, self._adapt(factory, ep.name, source), meta)
+        self.version += 1
 
     def refresh_plugins(self) -> None:
         """Forget the plugins read so far, so the next lookup reads the installed ones again (after a
@@ -179,6 +181,26 @@ class Registry:
             self._failed = {}
             self._spec_entries = {}
             self._plugins_loaded = not self.group
+            self.version += 1
+
+    def remove(self, name: str) -> Entry | None:
+        """Unregister ``name`` (tests, and a plugin replacing its own entry); returns what was there."""
+        with self._lock:
+            entry = self._entries.pop(normalise_name(name), None)
+            self.version += 1
+            return entry
+
+    @property
+    def plugins_loaded(self) -> bool:
+        return self._plugins_loaded
+
+    def registered(self) -> list[Entry]:
+        """The entries registered so far, without reading plugins (a lookup that must not import them)."""
+        return list(self._entries.values())
+
+    def find(self, name: str) -> Entry | None:
+        """The entry registered under ``name`` so far (plugins not read, specs not loaded), or None."""
+        return self._entries.get(normalise_name(name)) if name else None
 
     def failed_plugins(self) -> dict[str, str]:
         """Plugins that could not be imported: name -> reason (after :meth:`load_plugins`)."""
@@ -202,6 +224,8 @@ class Registry:
             return entry
         if key in self._failed:
             raise PluginError(f"{self.kind} {name!r} is not available: {self._failed[key]}")
+        import difflib   # only for this error's hint
+
         known = self.names()
         close = difflib.get_close_matches(key, [normalise_name(n) for n in known], n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -282,6 +306,8 @@ def module_name_for_file(path: str | os.PathLike) -> str:
     """The module name a plugin file is loaded under: stable for one absolute path, so a Dask worker that
     loads the same file gets the same module (and pickles naming its classes resolve)."""
     p = Path(path).expanduser().resolve()
+    import hashlib   # plugin files only: OpenSSL's load is a cost every command would pay
+
     stem = re.sub(r"\W", "_", p.stem) or "plugin"
     digest = hashlib.sha1(str(p).encode()).hexdigest()[:10]
     return f"bench_plugin_{stem}_{digest}"
