@@ -213,13 +213,7 @@ class CountNeuron(NILIFNeuron):
             raise ValueError(f"NI-LIF time window {steps} > {MAX_TIME_STEPS}: input must be [T, ...]")
         if torch.is_grad_enabled() and (x.requires_grad or self.decay.requires_grad):
             return self._forward_autograd(x) * MAX_LEVEL
-        out = self._out
-        if not (self.reuse_output and out is not None and out.shape == x.shape and out.dtype == x.dtype
-                and out.stride() == x.stride() and out.device == x.device
-                and out.is_inference() == torch.is_inference_mode_enabled()):
-            out = torch.empty_like(x)
-            if self.reuse_output:
-                self._out = out
+        out = self._output_buffer(x)
         mem = x[0]
         for t in range(steps):
             if t:   # k * 1/4 is exact: mem - k/4 rounds as the official mem - spike

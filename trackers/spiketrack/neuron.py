@@ -70,6 +70,17 @@ class NILIFNeuron(nn.Module):
             return self._forward_autograd(x)
         # inference: the same operations, written into one output buffer (no per-step temporaries;
         # x 0.25 equals / 4 exactly)
+        out = self._output_buffer(x)
+        mem = x[0]
+        for t in range(steps):
+            if t:
+                mem = torch.sub(mem, out[t - 1]).mul_(self.decay[t - 1].sigmoid()).add_(x[t])
+            torch.clamp(mem, 0, MAX_LEVEL, out=out[t]).round_().mul_(1.0 / MAX_LEVEL)
+        return out
+
+    def _output_buffer(self, x: torch.Tensor) -> torch.Tensor:
+        """A tensor like ``x`` for the outputs: the one kept from the last call where ``reuse_output`` allows
+        and it still fits, else a new one."""
         out = self._out
         if not (self.reuse_output and out is not None and out.shape == x.shape and out.dtype == x.dtype
                 and out.stride() == x.stride() and out.device == x.device
@@ -77,11 +88,6 @@ class NILIFNeuron(nn.Module):
             out = torch.empty_like(x)
             if self.reuse_output:
                 self._out = out
-        mem = x[0]
-        for t in range(steps):
-            if t:
-                mem = torch.sub(mem, out[t - 1]).mul_(self.decay[t - 1].sigmoid()).add_(x[t])
-            torch.clamp(mem, 0, MAX_LEVEL, out=out[t]).round_().mul_(1.0 / MAX_LEVEL)
         return out
 
     def _forward_autograd(self, x: torch.Tensor) -> torch.Tensor:
