@@ -17,6 +17,7 @@ from typing import Sequence
 
 from bench import __version__
 from bench.core.errors import BenchError
+from bench.core.registry import package_modules
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -45,27 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (and show tracebacks)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for name in _command_modules(commands.__path__):
+    for name in package_modules(commands.__path__):
         importlib.import_module(f"bench.commands.{name}").register(sub)
     return parser
-
-
-def _command_modules(folders: Sequence[str]) -> list[str]:
-    """The modules (``x.py``) and packages (``x/__init__.py``) of ``bench.commands``, by name, ``_``-private
-    ones left out. Read from the folder itself: ``pkgutil.iter_modules`` would import ``inspect`` (a tenth of
-    the time ``bench --help`` takes)."""
-    names = set()
-    for folder in folders:
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue
-        for e in entries:
-            stem, dot, ext = e.name.partition(".")
-            if stem.isidentifier() and not stem.startswith("_") and (
-                    (ext == "py" and e.is_file()) or (not dot and os.path.isfile(os.path.join(e.path, "__init__.py")))):
-                names.add(stem)
-    return sorted(names)
 
 
 #: loggers of other libraries whose warnings say nothing to a user of the suite (shown with -v)

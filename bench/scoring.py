@@ -13,8 +13,7 @@ def score_run(folder: RunFolder, dataset: Any, protocol: str | None = None,
 
     ``max_frames`` is read from the run's own ``run.json`` by the scoring path; the argument stays for
     callers that pass it and must agree with it."""
-    from bench.evaluation import EvaluationRequest, evaluate, load_ground_truth
-    from bench.evaluation.discovery import results_in
+    from bench.evaluation import EvaluationRequest, evaluate, load_ground_truth, results_in
 
     names = sequences if sequences is not None else [n for n in dataset.names() if folder.is_done(n)]
     out: dict = {"protocol": protocol or dataset.default_protocol, "sequences": len(names), "frames": 0,

@@ -7,10 +7,9 @@
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
+from bench.core.registry import import_package_modules
 from bench.core.config import dataset_root, env_var_for
 from bench.core.errors import ConfigError
 from datasets.base import Dataset, FileFrames, Sequence, prefetch
@@ -18,9 +17,7 @@ from bench.core.benchmark import Benchmark
 from datasets.registry import DATASETS, benchmark_info, benchmarks, find_benchmark, register_dataset
 
 # Every module of this package registers its adapters on import.
-for _m in pkgutil.iter_modules(__path__):
-    if _m.name not in ("base", "registry") and not _m.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_m.name}")
+import_package_modules(__name__, __path__, ("base", "registry"))
 
 
 def create_dataset(name: str, root: Any = None, split: str | None = None, annotations: Any = None,

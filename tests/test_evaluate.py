@@ -208,11 +208,11 @@ def test_submission_zips(tmp_path):
 
 
 def test_sequence_names_ending_in_three_digits_are_not_repetitions(tmp_path):
-    from bench.evaluation import _index_folder, TrackerResults
+    from bench.evaluation import index_folder, TrackerResults
 
     for stem in ("car_001", "walk", "walk_002", "bike_001", "bike_002"):
         (tmp_path / f"{stem}.txt").write_text("1,2,3,4\n")
-    files, plain = _index_folder(tmp_path)
+    files, plain = index_folder(tmp_path)
     tr = TrackerResults("t", tmp_path, files, plain)
     assert [p.name for p in tr.paths_for("car_001")] == ["car_001.txt"]
     assert [p.name for p in tr.paths_for("walk")] == ["walk.txt", "walk_002.txt"]

@@ -11,10 +11,9 @@ are specs of a factory: ``create_tracker("my_pkg.tracker:create")``,
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any
 
+from bench.core.registry import import_package_modules
 from trackers.base import Tracker, TrackResult
 from trackers.registry import MODELS, TRACKERS, register_model, register_tracker
 
@@ -23,9 +22,7 @@ _NOT_FAMILIES = ("base", "checkpoint", "common", "plugins", "registry")
 
 # Every other module or sub-package is a family: importing it registers its trackers and models, so a new
 # family is one new file (trackers/<family>.py) or folder, and nothing else to edit.
-for _m in pkgutil.iter_modules(__path__):
-    if _m.name not in _NOT_FAMILIES and not _m.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_m.name}")
+import_package_modules(__name__, __path__, _NOT_FAMILIES)
 
 
 def create_tracker(name: str, checkpoint: str | None = None, device: str = "cpu", dtype: str = "float32",

@@ -92,7 +92,7 @@ def glob_escape(s: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", s)
 
 
-def _index_folder(folder: Path) -> tuple[dict[str, list[Path]], dict[str, Path]]:
+def index_folder(folder: Path) -> tuple[dict[str, list[Path]], dict[str, Path]]:
     """Result files in ``folder``: ``<seq>.txt``, ``<seq>_00r.txt`` or ``<seq>/<seq>_00r.txt`` (GOT-10k)."""
     files: dict[str, list[Path]] = {}
     plain: dict[str, Path] = {}
@@ -132,10 +132,6 @@ def _refuse_two_files_for_one_run(paths: list[Path]) -> None:
 
 # --- dataset names --------------------------------------------------------------------------------------
 
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
 def known_dataset(name: str) -> str | None:
     """The registered dataset a folder name stands for (``OTB100`` -> ``otb100``), else None.
 
@@ -148,7 +144,9 @@ def known_dataset(name: str) -> str | None:
 
 def same_dataset(a: str, b: str) -> bool:
     """``a`` and ``b`` name one dataset (``OTB100`` and ``otb100``; aliases where the registry knows them)."""
-    return _key(known_dataset(a) or a) == _key(known_dataset(b) or b)
+    from datasets.registry import name_key   # the records' own spelling rule
+
+    return name_key(known_dataset(a) or a) == name_key(known_dataset(b) or b)
 
 
 # --- the walk -------------------------------------------------------------------------------------------
@@ -176,7 +174,7 @@ def _tracker_folder(folder: Path) -> Path | None:
 
 def results_in(folder: Path, tracker: str, dataset: str | None = None) -> TrackerResults:
     """The results of one tracker folder (a store run folder or another toolkit's folder of ``<seq>.txt``)."""
-    files, plain = _index_folder(folder)
+    files, plain = index_folder(folder)
     manifest = read_json(folder / "run.json") if (folder / "run.json").is_file() else {}
     prof = folder / PROFILE_FILE
     return TrackerResults(tracker, folder, files, plain, dataset, manifest if isinstance(manifest, dict) else {},
@@ -212,7 +210,7 @@ def discover(results: str | os.PathLike, datasets: Iterable[str] | None = None) 
 
     # the folder of one run: <run>/<dataset>/ of the store, one toolkit folder of <seq>.txt, or GOT-10k's
     # <seq>/<seq>_001.txt folders (its sub-folders are sequences, not trackers)
-    if own is not None and (_index_folder(root)[0] or not any(_tracker_folder(p) or any(
+    if own is not None and (index_folder(root)[0] or not any(_tracker_folder(p) or any(
             _has_results(q) for q in p.iterdir() if q.is_dir()) for p in subdirs)):
         store = (root / "run.json").is_file() or (root / PROFILE_FILE).is_file()
         named_by_dataset = len(wanted) == 1 and same_dataset(root.name, wanted[0])

@@ -14,13 +14,11 @@ where the toolkits disagree. Protocol modules (one per toolkit: ``pytracking``, 
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import Any, Iterable
 
 from bench.core.errors import DataError
 from bench.metrics.base import INPUTS, PROTOCOLS, EvalResult, SequenceInput, check_inputs, register_protocol
-from bench.core.registry import normalise_name
+from bench.core.registry import import_package_modules, normalise_name
 
 
 def default_protocol(dataset: str) -> str:
@@ -67,9 +65,7 @@ def _import_protocol_modules() -> None:
     """Import every protocol module: each non-underscore module (or package) of ``bench.metrics`` other
     than the infrastructure ones, so a new ``bench/metrics/<name>.py`` calling :func:`register_protocol`
     is found without editing any other file."""
-    for m in pkgutil.iter_modules(__path__):
-        if not m.name.startswith("_") and m.name not in _INFRASTRUCTURE:
-            importlib.import_module(f"{__name__}.{m.name}")
+    import_package_modules(__name__, __path__, _INFRASTRUCTURE)
 
 
 _import_protocol_modules()

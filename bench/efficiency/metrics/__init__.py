@@ -17,9 +17,7 @@ through the entry-point group ``bench.efficiency_metrics`` (:data:`bench.core.re
 """
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from bench.core.registry import import_package_modules
 from bench.efficiency.metrics.base import (EFFICIENCY_METRICS, compute_metrics, evaluate_metric, metric_lines,
                                            register_efficiency_metric)
 from bench.efficiency.metrics.view import BranchView, LayerView, NeuronView, NotApplicable, ProfileView
@@ -31,9 +29,7 @@ _INFRASTRUCTURE = frozenset({"base", "view"})
 def import_metric_modules() -> None:
     """Import every metric module of this package (each non-underscore module other than the
     infrastructure ones): a new ``bench/efficiency/metrics/<name>.py`` is found without editing any file."""
-    for m in pkgutil.iter_modules(__path__):
-        if not m.name.startswith("_") and m.name not in _INFRASTRUCTURE:
-            importlib.import_module(f"{__name__}.{m.name}")
+    import_package_modules(__name__, __path__, _INFRASTRUCTURE)
 
 
 import_metric_modules()
