@@ -37,7 +37,9 @@ class UsageError(BenchError):
     """A command line argparse refused (unknown flag, missing value, a number out of range)."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``argv``, only the command it names is built (its module is all a run
+    needs, and building every command costs more than ``bench evaluate`` spends reading its inputs)."""
     import bench.commands as commands
 
     parser = OneLineParser(
@@ -46,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"bench {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more (and show tracebacks)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
-    for name in package_modules(commands.__path__):
+    names = package_modules(commands.__path__)
+    named = next((a for a in (argv or ()) if not a.startswith("-")), None)   # global options take no value
+    for name in ([named] if named in names else names):
         importlib.import_module(f"bench.commands.{name}").register(sub)
     return parser
 
@@ -65,7 +69,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = _show_warning  # one readable line per warning, no source location
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except UsageError as e:

@@ -387,7 +387,7 @@ def load_attribute_flags(path: str | os.PathLike, n: int, bits: np.ndarray | Non
     """A per-sequence file of ``n`` 0/1 attribute flags (LaSOT, TNL2K, UAV123); ``bits`` = the file
     already parsed. A wrong count or a value other than 0/1 -> DataError naming the file."""
     bits = load_flags(path) if bits is None else np.asarray(bits)
-    if len(bits) != n or not np.isin(bits, (0, 1)).all():
+    if len(bits) != n or not ((bits == 0) | (bits == 1)).all():   # np.isin: 20x the time on 14 flags
         bad = "values other than 0/1" if len(bits) == n else f"{len(bits)} values"
         raise DataError(f"{path}: expected {n} attribute flags (0 or 1), found {bad}")
     return bits

@@ -94,16 +94,17 @@ def _index(entries: list[Entry]) -> dict[str, Benchmark]:
     return out
 
 
-def find_benchmark(name: str) -> Benchmark | None:
+def find_benchmark(name: str, plugins: bool = True) -> Benchmark | None:
     """The record of benchmark ``name`` (registry name, display name or alias; case, ``-``, ``_`` and
     spaces ignored), or None for a benchmark no adapter reads (e.g. a results folder named ``vot2019``).
 
-    Built-in names are looked up first, so looking one up never imports a plugin."""
+    Built-in names are looked up first, so looking one up never imports a plugin; ``plugins=False``
+    never imports one (a name not registered yet is then None)."""
     key = name_key(name)
     if not key:
         return None
     rec = _registered_index().get(key)
-    if rec is None and not DATASETS.plugins_loaded:
+    if rec is None and plugins and not DATASETS.plugins_loaded:
         DATASETS.load_plugins()
         rec = _registered_index().get(key)
     return rec

@@ -33,9 +33,18 @@ def _isolated_config(monkeypatch, tmp_path_factory):
         if k.startswith("BENCH_") and k != "BENCH_SHARED":
             monkeypatch.delenv(k, raising=False)
     monkeypatch.setenv("BENCH_CONFIG", str(_empty_config(tmp_path_factory)))
+    # parsed box files are cached in the session's own folder, never in the developer's ~/.cache
+    monkeypatch.setenv("BENCH_CACHE_DIR", str(_session_folder(tmp_path_factory, "box-cache")))
 
 
 _EMPTY: Path | None = None
+_FOLDERS: dict[str, Path] = {}
+
+
+def _session_folder(factory, name: str) -> Path:
+    if name not in _FOLDERS:
+        _FOLDERS[name] = factory.mktemp(name)
+    return _FOLDERS[name]
 
 
 def _empty_config(factory) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,8 @@ def config_path() -> Path | None:
 
 @lru_cache(maxsize=None)
 def _load(path: str) -> dict[str, Any]:
+    import tomllib   # here: most commands run without a config file, and the parser is 4 ms of a start
+
     try:
         with open(path, "rb") as f:
             doc = tomllib.load(f)

@@ -9,6 +9,8 @@ on runs of ``, ; whitespace``, every token read by ``float()``, blank lines allo
 numpy-only fast paths read the common files without a Python object per number, and accept only what the
 line parser accepts, with bit-identical values: integer text (a vectorised digit reader) and plain ASCII
 floats (``np.fromstring``). Anything they do not take goes to the line parser, which names the bad line.
+Batches parsed once are read back from :mod:`bench.core.box_cache`; a change to the values or layout the
+parsers give for the same bytes must bump its ``FORMAT``.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from bench.core import box_cache
 from bench.core.errors import DataError
 
 _SPLIT = re.compile(r"[,\s;]+")
@@ -397,12 +400,18 @@ def _stripped_length(data: bytes) -> int:
 
 
 def load_many_boxes(paths: Iterable[str | os.PathLike], columns: int = 4) -> list[np.ndarray]:
-    """:func:`load_boxes` over many files with one vectorised parse (scoring 280 LaSOT files at once).
+    """:func:`load_boxes` over many files with one vectorised parse (scoring 280 LaSOT files at once); a
+    batch parsed before and unchanged since is read from :mod:`bench.core.box_cache` instead.
 
     Values and errors are those of :func:`load_boxes`: when the joint parse finds anything odd, every
     file is re-read on its own so the error names the bad file and line.
     """
     paths = list(paths)
+    entry = box_cache.Entry.for_files(paths, columns)   # stat'ed before the read: a later write is a miss
+    if entry is not None:
+        cached = entry.load()
+        if cached is not None:
+            return cached
     datas = read_many_bytes(paths)
     if datas is None:   # a missing or unreadable file: load_boxes names it
         return [load_boxes(p, columns) for p in paths]
@@ -415,6 +424,8 @@ def load_many_boxes(paths: Iterable[str | os.PathLike], columns: int = 4) -> lis
         _fast_parse(joined, columns) if paths else None)
     if flat is None or len(flat) != total:
         return [load_boxes(p, columns) for p in paths]
+    if entry is not None:
+        entry.store(flat, rows)
     out, a = [], 0
     for r in rows:
         out.append(flat[a:a + r])

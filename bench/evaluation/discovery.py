@@ -144,8 +144,14 @@ def known_dataset(name: str) -> str | None:
 
 def same_dataset(a: str, b: str) -> bool:
     """``a`` and ``b`` name one dataset (``OTB100`` and ``otb100``; aliases where the registry knows them)."""
+    import datasets
     from datasets.registry import name_key   # the records' own spelling rule
 
+    ra, rb = datasets.find_benchmark(a, plugins=False), datasets.find_benchmark(b, plugins=False)
+    if ra is not None or rb is not None:
+        # a registered record's names all resolve without the plugins (a plugin cannot take a registered
+        # name or alias), so a name they do not resolve to that record never names it: no plugin import
+        return ra is not None and rb is not None and ra.name == rb.name
     return name_key(known_dataset(a) or a) == name_key(known_dataset(b) or b)
 
 

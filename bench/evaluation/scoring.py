@@ -11,6 +11,7 @@ whose files fail is noted (never fatal), and attribute subsets come from the seq
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from dataclasses import dataclass, field
@@ -208,7 +209,8 @@ def evaluate(request: EvaluationRequest) -> list[EvaluationReport]:
             continue
         box_inputs: list[SequenceInput] | BenchError | None = None
         scored: list[tuple[str, TrackerScore]] = []
-        with shared_frames():
+        # several protocols share one tracker's per-frame arrays; one protocol keeps only what it needs
+        with shared_frames() if len(names) > 1 else contextlib.nullcontext():
             for p in names:
                 try:  # one tracker's bad files must not hide the others' scores
                     if "vot_trajectories" in needs[p]:

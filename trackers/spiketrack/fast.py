@@ -33,6 +33,7 @@ the run configuration records ``fast``, so the two modes never share a results f
 from __future__ import annotations
 
 import copy
+import functools
 import types
 
 import torch
@@ -50,6 +51,7 @@ NOTE = ("fast mode: batch norms folded into convolutions, weights packed once, c
         "boxes and firing rates may differ from the official code's")
 
 
+@functools.lru_cache(maxsize=None)
 def bf16_supported() -> bool:
     """Whether oneDNN runs bfloat16 natively on this CPU (AVX512-BF16 or AMX)."""
     try:
@@ -142,7 +144,10 @@ def _scaled_read(self: Retriever, q: torch.Tensor, memory: torch.Tensor) -> torc
 
 
 # -- convolutions with weights packed once per input shape -------------------------------------------
-_PACKABLE = (torch.float32, torch.bfloat16)
+def _packable(dtype: torch.dtype) -> bool:
+    """float32 always; bfloat16 only where oneDNN runs it natively (elsewhere its weight reorder refuses:
+    "bf16 path needs the cpu support avx_ne_convert or avx512bw, avx512vl and avx512dq")."""
+    return dtype == torch.float32 or (dtype == torch.bfloat16 and bf16_supported())
 
 
 class _PackCache(dict):
@@ -156,9 +161,9 @@ def _conv2d(owner: nn.Module, x: torch.Tensor, weight: torch.Tensor, bias: torch
             padding, dilation, groups: int) -> torch.Tensor:
     """``F.conv2d`` through oneDNN with the weight reordered into its blocked layout once per input shape
     (kept on ``owner``); ``F.conv2d`` reorders it on every call, which on the 16x16 stages costs about as
-    much as the convolution. Same results as ``F.conv2d`` (bfloat16: bit-equal in our checks); float64
-    and autograd fall back to ``F.conv2d``."""
-    if x.dtype not in _PACKABLE or weight.dtype != x.dtype or x.dim() != 4 \
+    much as the convolution. Same results as ``F.conv2d`` (bfloat16: bit-equal in our checks); float64,
+    bfloat16 on a CPU without native bfloat16, and autograd fall back to ``F.conv2d``."""
+    if not _packable(x.dtype) or weight.dtype != x.dtype or x.dim() != 4 \
             or (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)):
         return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
     cache = owner.__dict__.setdefault("_packed_weights", _PackCache())
