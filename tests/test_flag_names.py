@@ -96,3 +96,19 @@ def test_fast_mode_is_refused_for_a_tracker_without_one(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("bench: error: --fast: tracker 'kcf' has no fast mode")
     assert "spiketrack_s256_t1" in err[0] and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("command", sorted(c for c in COMMANDS if " " not in c))
+def test_a_command_alone_parses_as_in_the_whole_parser(command):
+    """`bench COMMAND ...` builds that command's parser only (a start-up saving): it must be the one the
+    whole parser holds, and each command's module must be named after it (else every command is built)."""
+    alone = _commands(build_parser([command, "--help"]))
+    assert set(alone) == {c for c in COMMANDS if c == command or c.startswith(command + " ")}
+    for name, sub in alone.items():
+        assert sorted(_visible_flags(sub)) == sorted(_visible_flags(COMMANDS[name]))
+
+
+def test_an_unknown_command_lists_every_command(capsys):
+    assert main(["-v", "nonsense"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and all(repr(c) in err for c in COMMANDS if " " not in c)

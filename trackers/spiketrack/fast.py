@@ -16,6 +16,11 @@ What it changes, on a private copy of the model (the checkpoint layout of the or
 - where the CPU has native bfloat16 (AVX512-BF16 / AMX; :func:`bf16_supported`) the encoder runs in
   bfloat16 -- spike counts are exact there, membrane inputs are not -- and the head in float32.
 
+Against the official code (scratch harness, 1 thread, float32 input, OTB Crossing): 0.37x / 0.38x
+(B256-T3 / S256-T1) on a CPU with native bfloat16; 0.65x / 0.57x on one without (AMD EPYC, AVX2 only),
+where the encoder stays float32 and the convolutions, three quarters of a fast frame, already run near the
+core's float32 peak (fast / default there: 0.82x / 0.76x, ``benchmarks/bench_spiketrack.py``).
+
 Measured model-only on B256-T3 / S256-T1 (alternating rounds in one process, relative to the step before;
 bfloat16 encoder): bfloat16 0.75x of the folded float32 path; weights packed once 0.72x; integer-count
 neurons 0.86x / 0.89x; gate rewrite 0.92x (T3 only); scaled read and Conv2d MLPs about 0.99x each.
