@@ -10,7 +10,6 @@ import os
 import re
 import struct
 import threading
-import zipfile
 import zlib
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -23,10 +22,20 @@ from datasets.base import decode_image, decode_text
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png")
 
-#: what zipfile raises on a damaged archive or member (a bad deflate stream is a bare zlib.error; an
-#: encrypted member a RuntimeError; an unknown compression method NotImplementedError)
-ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
-              ValueError, struct.error)
+
+def _zipfile():
+    """``zipfile``, imported when an archive is opened: every command imports this adapter, few read zips,
+    and the import (bz2, lzma, shutil) is a tenth of what ``bench evaluate`` spends on its imports."""
+    import zipfile
+
+    return zipfile
+
+
+def zip_errors() -> tuple[type[BaseException], ...]:
+    """What zipfile raises on a damaged archive or member (a bad deflate stream is a bare zlib.error; an
+    encrypted member a RuntimeError; an unknown compression method NotImplementedError)."""
+    return (_zipfile().BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError,
+            ValueError, struct.error)
 
 
 def zip_problem(e: BaseException) -> str:
@@ -51,11 +60,11 @@ class ZipArchive:
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
         try:
-            with zipfile.ZipFile(self.path) as zf:
+            with _zipfile().ZipFile(self.path) as zf:
                 self._names = zf.namelist()
         except FileNotFoundError:
             raise DataError(f"{self.path}: archive not found") from None
-        except ZIP_ERRORS as e:  # truncated (no central directory), not a zip, a folder
+        except zip_errors() as e:  # truncated (no central directory), not a zip, a folder
             raise DataError(f"{self.path}: not a readable zip archive ({zip_problem(e)})") from None
         self._members = set(self._names)
         self._local = threading.local()
@@ -67,10 +76,10 @@ class ZipArchive:
     def __contains__(self, member: str) -> bool:
         return member in self._members
 
-    def _handle(self) -> zipfile.ZipFile:
+    def _handle(self) -> "zipfile.ZipFile":  # noqa: F821 (imported on demand)
         zf = getattr(self._local, "zf", None)
         if zf is None:
-            zf = self._local.zf = zipfile.ZipFile(self.path)
+            zf = self._local.zf = _zipfile().ZipFile(self.path)
         return zf
 
     def read(self, member: str) -> bytes:
@@ -83,7 +92,7 @@ class ZipArchive:
             if zf is not None:
                 zf.close()
             raise DataError(f"{self.path}: cannot read member {member} ({e.strerror or e})") from None
-        except ZIP_ERRORS as e:  # CRC mismatch, bad deflate stream, truncated member
+        except zip_errors() as e:  # CRC mismatch, bad deflate stream, truncated member
             raise DataError(f"{self.path}: member {member} is corrupt ({zip_problem(e)})") from None
 
     def read_text(self, member: str, strict: bool = False) -> str:

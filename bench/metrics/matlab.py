@@ -52,7 +52,7 @@ def _matlab(sequences: list[SequenceInput], dataset_mode: str, proto: str, use_a
     seg, idx = F.seg, F.get("gt_positive")   # (g[0] > 0) & (g[1] > 0) & (g[2] > 0) & (g[3] > 0)
     if use_absent:
         absent = F.get("absent")
-        seq_absent = np.add.reduceat(absent, F.starts, dtype=np.int64).tolist()
+        seq_absent = np.bincount(seg[absent], minlength=n_seq).tolist()   # absent frames per sequence
     else:
         absent = None
         seq_absent = [0] * n_seq
