@@ -37,7 +37,6 @@ def _isolated_config(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("BENCH_CACHE_DIR", str(_session_folder(tmp_path_factory, "box-cache")))
 
 
-_EMPTY: Path | None = None
 _FOLDERS: dict[str, Path] = {}
 
 
@@ -48,8 +47,7 @@ def _session_folder(factory, name: str) -> Path:
 
 
 def _empty_config(factory) -> Path:
-    global _EMPTY
-    if _EMPTY is None:
-        _EMPTY = factory.mktemp("cfg") / "bench.toml"
-        _EMPTY.write_text("")
-    return _EMPTY
+    path = _session_folder(factory, "cfg") / "bench.toml"
+    if not path.exists():
+        path.write_text("")
+    return path

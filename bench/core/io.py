@@ -339,14 +339,15 @@ def parse_boxes(text: str | bytes, source: str = "<text>", columns: int | None =
         try:
             rows.append([float(t) for t in tokens])
         except ValueError:
-            bad = next(t for t in tokens if not _is_float(t))
+            bad = next(t for t in tokens if not is_float(t))
             raise DataError(f"{source}:{i}: not a number: {bad[:40]!r}") from None
     if not rows:   # only whitespace that bytes.strip() keeps (\x1c, U+00A0): empty, as for blank files
         return np.zeros((0, columns or 0))
     return np.asarray(rows, dtype=np.float64).reshape(-1, width)
 
 
-def _is_float(token: str) -> bool:
+def is_float(token: str) -> bool:
+    """Whether ``float()`` reads ``token`` (to name the first token of a line that is not a number)."""
     try:
         float(token)
         return True

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from bench.core.errors import ConfigError, DataError
-from bench.core.io import parse_ini, read_json, read_text_file
+from bench.core.io import is_float, parse_ini, read_json, read_text_file
 
 SETUP_FILE = "bench_vot.json"
 
@@ -132,7 +132,7 @@ def _read_numbers(p: Path) -> list[float]:
     try:
         return [float(v) for v in vals]
     except ValueError:
-        bad = next(v for v in vals if not _is_number(v))
+        bad = next(v for v in vals if not is_float(v))
         raise DataError(f"{p}: not a number list ({bad[:20]!r})") from None
 
 
@@ -143,14 +143,6 @@ def read_anchors(path: str | os.PathLike, length: int | None = None) -> list[flo
     if length is not None and len(anchors) != length:
         raise DataError(f"{p}: {len(anchors)} values for {length} frames")
     return anchors
-
-
-def _is_number(v: str) -> bool:
-    try:
-        float(v)
-        return True
-    except ValueError:
-        return False
 
 
 def read_int_list(path: str | os.PathLike) -> np.ndarray:
